@@ -1,0 +1,147 @@
+"""The child process that runs a learner's code (started by :mod:`hnml_tutor.sandbox`, never imported).
+
+It imports the learner's module, calls the requested functions with the arguments the grader prepared,
+and writes what came back to ``result.json`` in the job folder. It reports; it never judges. Everything
+it writes is re-checked by the grader, so a learner who tampers with this process can only make their
+own check fail.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from hnml_tutor.transport import decode_argument, encode_value
+
+MAX_MESSAGE = 2000
+
+
+def _install_offline_datasets() -> None:
+    """Make ``keras.datasets.{mnist,fashion_mnist}.load_data()`` read the tutor's local data.
+
+    Keras insists on downloading ``mnist.npz`` unless its SHA-256 matches the file Google hosts, which
+    no local copy can promise. The learner's canonical call is therefore answered from the tutor's data
+    sources, returning exactly what Keras would (uint8 arrays, the same split).
+    """
+    import keras
+
+    from hnml_tutor import datasets
+
+    def offline_loader(name):
+        def load_data(path=None):
+            arrays = datasets.load_arrays(name)
+            return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+        load_data.__doc__ = f"{name} from the tutor's offline data (same arrays as Keras' download)."
+        return load_data
+
+    for public_module, name in ((keras.datasets.mnist, "mnist"), (keras.datasets.fashion_mnist, "fashion-mnist")):
+        original = public_module.load_data
+        replacement = offline_loader(name)
+        for module in list(sys.modules.values()):
+            if getattr(module, "load_data", None) is original:
+                module.load_data = replacement
+        source_module = sys.modules.get(original.__module__)
+        if source_module is not None:
+            source_module.load_data = replacement
+
+
+def _describe_exception(error: BaseException, learner_file: str) -> dict:
+    frames = traceback.extract_tb(error.__traceback__)
+    learner_frames = [
+        {"line": frame.lineno, "function": frame.name, "code": (frame.line or "").strip()}
+        for frame in frames
+        if os.path.abspath(frame.filename) == learner_file
+    ]
+    last = frames[-1] if frames else None
+    description = {
+        "type": type(error).__name__,
+        "message": str(error)[:MAX_MESSAGE],
+        "frames": learner_frames,
+        "raised_in": os.path.basename(last.filename) if last else "",
+    }
+    if isinstance(error, SyntaxError):
+        description.update(
+            line=error.lineno,
+            offset=error.offset,
+            text=(error.text or "").rstrip("\n"),
+            message=error.msg,
+        )
+    if isinstance(error, SystemExit):
+        description["message"] = f"exit code {error.code!r}"
+    return description
+
+
+def _import_learner_module(path: str):
+    spec = importlib.util.spec_from_file_location("learner_exercise", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["learner_exercise"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _seed(seed: int | None) -> None:
+    if seed is None:
+        return
+    if "keras" in sys.modules:
+        sys.modules["keras"].utils.set_random_seed(seed)
+    else:
+        import random
+
+        import numpy as np
+
+        random.seed(seed)
+        np.random.seed(seed)
+
+
+def _run_call(module, call: dict, folder: Path, learner_file: str, seed: int | None) -> dict:
+    function = getattr(module, call["function"], None)
+    if function is None:
+        return {"status": "missing"}
+    if not callable(function):
+        return {"status": "not_callable", "type": type(function).__name__}
+    args = [decode_argument(spec, folder) for spec in call["args"]]
+    _seed(seed)
+    try:
+        value = function(*args)
+    except BaseException as error:  # the learner's code may raise anything, SystemExit included
+        return {"status": "raised", "error": _describe_exception(error, learner_file)}
+    outcome = {"status": "returned", "value": encode_value(value, folder)}
+    if call.get("return_arguments"):
+        outcome["arguments_after"] = [encode_value(arg, folder) for arg in args]
+    return outcome
+
+
+def main(folder: Path) -> None:
+    nonce = sys.stdin.readline().strip()
+    job = json.loads((folder / "job.json").read_text())
+    learner_file = os.path.abspath(job["exercise_file"])
+    result: dict = {"nonce": nonce, "calls": []}
+    if job.get("uses_keras"):
+        _install_offline_datasets()
+    try:
+        source = Path(learner_file).read_bytes().decode("utf-8")
+        compile(source, learner_file, "exec")
+        module = _import_learner_module(learner_file)
+    except UnicodeDecodeError as error:
+        result["import_error"] = {"type": "UnicodeDecodeError", "message": str(error), "frames": []}
+    except BaseException as error:  # a broken file is the learner's to fix, reported in their terms
+        result["import_error"] = _describe_exception(error, learner_file)
+    else:
+        for call in job["calls"]:
+            result["calls"].append(_run_call(module, call, folder, learner_file, job.get("seed")))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    tmp = folder / "result.json.tmp"
+    tmp.write_text(json.dumps(result))
+    tmp.replace(folder / "result.json")
+    # Skip interpreter teardown: TensorFlow's can take seconds and adds nothing.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))

@@ -1,0 +1,259 @@
+"""MNIST and Fashion-MNIST, offline first.
+
+Sources are tried in the order of DESIGN.md principle 6:
+
+1. the folder named by ``HNML_TUTOR_DATA`` (IDX files, gzipped or not, in ``mnist/`` and
+   ``fashion-mnist/`` sub-folders, or Keras' ``mnist.npz``),
+2. Keras' own cache (``$KERAS_HOME/datasets`` or ``~/.keras/datasets``),
+3. Debian's ``dataset-fashion-mnist`` package (``/usr/share/datasets/fashion-mnist``),
+4. Keras' normal download, where there is internet.
+
+Whatever the source, the arrays are checked against the published SHA-256 checksums, so a truncated or
+foreign file is named instead of silently graded against. Decoded arrays are kept as ``.npy`` files in the
+tutor's cache, which makes every later load a few milliseconds. Nothing here imports TensorFlow unless
+the download fallback is reached.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+import struct
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hnml_tutor.cache import cache_dir
+from hnml_tutor.errors import TutorError
+
+ARRAY_NAMES = ("x_train", "y_train", "x_test", "y_test")
+
+IDX_FILES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+
+CHECKSUMS = {
+    "mnist": {
+        "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+        "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+        "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+        "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+    },
+    "fashion-mnist": {
+        "x_train": "2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012",
+        "x_test": "c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a",
+        "y_train": "657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7",
+        "y_test": "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9",
+    },
+}
+
+CLASS_NAMES = {
+    "mnist": tuple(str(d) for d in range(10)),
+    "fashion-mnist": (
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    ),
+}
+
+DEBIAN_DIR = Path("/usr/share/datasets")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The four arrays of one data set, exactly as Keras returns them (uint8)."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return CLASS_NAMES[self.name]
+
+
+def canonical_name(name: str) -> str:
+    key = name.lower().replace("_", "-")
+    if key not in CHECKSUMS:
+        raise TutorError(f"Unknown data set '{name}'.", "Use 'mnist' or 'fashion-mnist'.")
+    return key
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Decode one IDX file (gzipped or plain): images become (n, rows, cols), labels (n,)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as handle:
+        data = handle.read()
+    magic, count = struct.unpack(">II", data[:8])
+    if magic == 0x00000803:
+        rows, cols = struct.unpack(">II", data[8:16])
+        return np.frombuffer(data, np.uint8, offset=16).reshape(count, rows, cols).copy()
+    if magic == 0x00000801:
+        return np.frombuffer(data, np.uint8, offset=8).copy()
+    raise ValueError(f"{path} is not an IDX image or label file (magic number {magic:#x})")
+
+
+def _idx_folder_files(folder: Path) -> dict[str, Path] | None:
+    """The four IDX files in ``folder`` (``.gz`` or plain), or None when any is missing."""
+    found = {}
+    for key, stem in IDX_FILES.items():
+        for candidate in (folder / f"{stem}.gz", folder / stem):
+            if candidate.is_file():
+                found[key] = candidate
+                break
+        else:
+            return None
+    return found
+
+
+def _load_idx_folder(folder: Path) -> dict[str, np.ndarray] | None:
+    files = _idx_folder_files(folder)
+    if files is None:
+        return None
+    return {key: read_idx(path) for key, path in files.items()}
+
+
+def _load_npz(path: Path) -> dict[str, np.ndarray] | None:
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as archive:
+        return {key: np.asarray(archive[key]) for key in ARRAY_NAMES}
+
+
+def keras_cache_dir() -> Path:
+    """Keras' dataset cache: ``$KERAS_HOME/datasets`` or ``~/.keras/datasets``."""
+    home = os.environ.get("KERAS_HOME") or str(Path.home() / ".keras")
+    return Path(home).expanduser() / "datasets"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One place a data set may be found; ``load`` returns None when it is not there."""
+
+    description: str
+    path: Path
+
+    def load(self, name: str) -> dict[str, np.ndarray] | None:
+        if self.path.suffix == ".npz":
+            return _load_npz(self.path)
+        if self.path.is_dir():
+            return _load_idx_folder(self.path)
+        return None
+
+
+def local_sources(name: str) -> list[Source]:
+    """Every local place the data set may be, in the order they are tried."""
+    name = canonical_name(name)
+    sources: list[Source] = []
+    explicit = os.environ.get("HNML_TUTOR_DATA")
+    if explicit:
+        root = Path(explicit).expanduser()
+        sources.append(Source("HNML_TUTOR_DATA", root / name))
+        if name == "mnist":
+            sources.append(Source("HNML_TUTOR_DATA", root / "mnist.npz"))
+    keras_dir = keras_cache_dir()
+    if name == "mnist":
+        sources.append(Source("Keras' cache", keras_dir / "mnist.npz"))
+    else:
+        sources.append(Source("Keras' cache", keras_dir / "fashion-mnist"))
+    sources.append(Source("Debian's dataset package", DEBIAN_DIR / name))
+    return sources
+
+
+def _verify(name: str, arrays: dict[str, np.ndarray], origin: str) -> None:
+    for key in ARRAY_NAMES:
+        digest = hashlib.sha256(np.ascontiguousarray(arrays[key]).tobytes()).hexdigest()
+        if digest != CHECKSUMS[name][key]:
+            raise TutorError(
+                f"The {name} files at {origin} are not the real {name}: {key} has the wrong checksum "
+                f"(shape {arrays[key].shape}, dtype {arrays[key].dtype}).",
+                "Replace them with intact copies, or remove them so another source is used.",
+            )
+
+
+def _decoded_dir(name: str) -> Path:
+    return cache_dir() / "datasets" / name
+
+
+def _read_decoded(name: str) -> dict[str, np.ndarray] | None:
+    folder = _decoded_dir(name)
+    paths = {key: folder / f"{key}.npy" for key in ARRAY_NAMES}
+    if not all(path.is_file() for path in paths.values()):
+        return None
+    return {key: np.load(path, allow_pickle=False) for key, path in paths.items()}
+
+
+def _write_decoded(name: str, arrays: dict[str, np.ndarray]) -> None:
+    """Store the decoded arrays; a folder rename makes the four files appear together or not at all."""
+    final = _decoded_dir(name)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
+    try:
+        for key in ARRAY_NAMES:
+            np.save(staging / f"{key}.npy", arrays[key])
+        try:
+            os.replace(staging, final)
+        except OSError:
+            pass  # another process finished first; its copy is identical
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _download_with_keras(name: str) -> dict[str, np.ndarray]:
+    import keras  # only here: the last resort needs the internet and Keras' downloader
+
+    module = keras.datasets.mnist if name == "mnist" else keras.datasets.fashion_mnist
+    (x_train, y_train), (x_test, y_test) = module.load_data()
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+
+
+def _no_data_error(name: str, tried: list[str], download_error: str) -> TutorError:
+    looked = "\n".join(f"  - {line}" for line in tried)
+    return TutorError(
+        f"Could not find the {name} data set. Looked in:\n{looked}\n"
+        f"  - Keras' download: {download_error}",
+        "Point HNML_TUTOR_DATA at a folder holding "
+        f"{name}/train-images-idx3-ubyte.gz and the other three IDX files "
+        "(for example `export HNML_TUTOR_DATA=/path/to/data`), or connect to the internet once so "
+        "Keras can download it.",
+    )
+
+
+def load_arrays(name: str) -> dict[str, np.ndarray]:
+    """The four uint8 arrays of ``name``, from the fastest source that has them."""
+    name = canonical_name(name)
+    cached = _read_decoded(name)
+    if cached is not None:
+        return cached
+    tried = []
+    for source in local_sources(name):
+        arrays = source.load(name)
+        if arrays is None:
+            tried.append(f"{source.description}: {source.path} (not there)")
+            continue
+        _verify(name, arrays, str(source.path))
+        _write_decoded(name, arrays)
+        return arrays
+    if os.environ.get("HNML_TUTOR_OFFLINE"):
+        raise _no_data_error(name, tried, "skipped (HNML_TUTOR_OFFLINE is set)")
+    try:
+        arrays = _download_with_keras(name)
+    except Exception as error:  # any failure of the download is reported with the sources we tried
+        raise _no_data_error(name, tried, f"failed ({type(error).__name__}: {error})") from None
+    _verify(name, arrays, "Keras' download")
+    _write_decoded(name, arrays)
+    return arrays
+
+
+def load(name: str) -> Dataset:
+    """The data set ``name`` ('mnist' or 'fashion-mnist') as a :class:`Dataset`."""
+    name = canonical_name(name)
+    return Dataset(name=name, **load_arrays(name))

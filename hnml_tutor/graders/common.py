@@ -1,0 +1,138 @@
+"""Checks every grader shares: did the learner's code run, and what did a function return.
+
+The first check of each grader calls :func:`expect_ran`, which fails with the learner's own error. Later
+checks call :func:`returned`, which skips them (with the reason) instead of failing them again, as
+check50 does for the children of a failed check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hnml_tutor.graders.mistakes import hint_for_error
+from hnml_tutor.graders.vocabulary import fail
+from hnml_tutor.sandbox import SandboxRun
+
+SKIP_REASON = "skipped: fix the first failing check above first"
+
+
+def _format_error(error: dict, filename: str) -> str:
+    lines = []
+    if error.get("type") == "SyntaxError":
+        lines.append(f"{filename}, line {error.get('line')}:")
+        text = error.get("text") or ""
+        if text:
+            lines.append(f"    {text.strip()}")
+            offset = error.get("offset") or 0
+            indent = len(text) - len(text.lstrip())
+            lines.append("    " + " " * max(offset - 1 - indent, 0) + "^")
+        lines.append(f"SyntaxError: {error.get('message')}")
+        return "\n".join(lines)
+    for frame in error.get("frames", []):
+        lines.append(f"{filename}, line {frame['line']}, in {frame['function']}:")
+        lines.append(f"    {frame['code']}")
+    if error.get("raised_in") and error.get("raised_in") != filename and error.get("frames"):
+        lines.append(f"(raised inside {error['raised_in']})")
+    lines.append(f"{error.get('type')}: {error.get('message')}")
+    return "\n".join(lines)
+
+
+def _error_headline(error: dict, filename: str) -> str:
+    if error.get("type") == "SyntaxError":
+        return f"Python can't read {filename}: there is a syntax error on line {error.get('line')}."
+    frames = error.get("frames") or []
+    where = f" (line {frames[-1]['line']})" if frames else ""
+    return f"Your code raised {error.get('type')}{where}."
+
+
+def _learner_error(error: dict, filename: str, exercise_id: str, *, importing: bool) -> None:
+    hint = hint_for_error(error, exercise_id)
+    if error.get("type") == "SyntaxError" and not hint:
+        hint = "Look at the marked spot and the line above it: a missing `)`, `:` or quote is the usual cause."
+    if error.get("type") == "UnicodeDecodeError":
+        fail(f"{filename} is not valid UTF-8 text.", hint="Save the file as UTF-8 in your editor.",
+             details=error.get("message"))
+    prefix = "While importing your file: " if importing else ""
+    fail(prefix + _error_headline(error, filename), hint=hint, details=_format_error(error, filename))
+
+
+def expect_ran(run: SandboxRun, function: str, filename: str, exercise_id: str) -> Any:
+    """Fail with the learner's own error unless ``function`` ran and returned; returns its value."""
+    if run.status == "import_error":
+        _learner_error(run.import_error, filename, exercise_id, importing=True)
+    if not run.ok:
+        tail = run.output.strip()[-1500:]
+        fail(f"Your code {run.reason}.", hint=_limit_hint(run.status), details=tail or None)
+    result = run.call(function)
+    if result is None or result.status == "missing":
+        fail(f"{filename} has no function `{function}`.",
+             expected=f"a function `def {function}(...)`",
+             found="no such function",
+             hint=f"Keep the function's name exactly as in the exercise; `hnml-tutor reset {exercise_id}` "
+                  "restores the original file (your version is backed up).")
+    if result.status == "not_callable":
+        fail(f"`{function}` is not a function.", found=f"a {result.error}")
+    if result.status == "raised":
+        _learner_error(result.error, filename, exercise_id, importing=False)
+    return result.value
+
+
+def _limit_hint(status: str) -> str | None:
+    return {
+        "timeout": "Look for a loop that never ends, or train for fewer epochs / with a larger batch_size.",
+        "memory": "Something holds far more data than needed: avoid copying the data set in a loop.",
+        "output": "Something prints in a loop. Remove the print, or pass `verbose=0` to Keras calls.",
+        "exited": "Return your result instead of ending the program.",
+        "crashed": None,
+    }.get(status)
+
+
+def returned(run: SandboxRun, function: str) -> Any:
+    """The value ``function`` returned; skips the current check if it did not run."""
+    if not run.ok:
+        pytest.skip(SKIP_REASON)
+    result = run.call(function)
+    if result is None or result.status != "returned":
+        pytest.skip(SKIP_REASON)
+    return result.value
+
+
+def arguments_after(run: SandboxRun, function: str) -> list:
+    """The arguments as they were after ``function`` returned (to detect mutation)."""
+    result = run.call(function)
+    return result.arguments_after if result else []
+
+
+def prewarm_keras() -> None:
+    """Start importing Keras in a background thread of the grader.
+
+    Graders that inspect a returned model need Keras; importing it while the learner's child process
+    runs overlaps the two multi-second imports instead of paying for them one after the other.
+    """
+    import threading
+
+    def _import() -> None:
+        import keras  # noqa: F401  (imported for its side effect of being loaded)
+
+    threading.Thread(target=_import, name="prewarm-keras", daemon=True).start()
+
+
+def load_returned_model(value: Any, what: str):
+    """Load a model the learner returned (``safe_mode=True``), failing with a reason when impossible."""
+    from hnml_tutor.graders.vocabulary import describe
+    from hnml_tutor.transport import ModelFile, ModelSaveError
+
+    if isinstance(value, ModelSaveError):
+        fail(f"{what} could not be saved, so the grader can't inspect it.",
+             found=value.message,
+             hint="Build the model from Keras' own layers (no Lambda layers or custom classes).")
+    if not isinstance(value, ModelFile):
+        fail(f"{what} should be a Keras model.", expected="a keras.Model (e.g. keras.Sequential)",
+             found=describe(value))
+    try:
+        return value.load()
+    except Exception as error:  # unsafe or broken models are the learner's to fix
+        fail(f"{what} could not be loaded safely.", found=f"{type(error).__name__}: {str(error)[:300]}",
+             hint="Use Keras' built-in layers only; Lambda layers and custom classes can't be loaded safely.")

@@ -1,0 +1,124 @@
+"""Grader for 01 · Load MNIST: the four arrays, exactly as Keras gives them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hnml_tutor.graders.common import expect_ran, returned
+from hnml_tutor.graders.vocabulary import describe, describe_array, fail
+from hnml_tutor.sandbox import Call
+
+FUNCTION = "load_data"
+FASHION_FIRST_LABELS = [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]
+
+
+@pytest.fixture(scope="module")
+def run(run_learner):
+    return run_learner([Call(FUNCTION)])
+
+
+def _unpack(value):
+    """``(x_train, y_train), (x_test, y_test)`` as four arrays, or None when the structure is different."""
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        pairs = [item for item in value if isinstance(item, (tuple, list)) and len(item) == 2]
+        if len(pairs) == 2:
+            arrays = [*pairs[0], *pairs[1]]
+            if all(isinstance(a, np.ndarray) for a in arrays):
+                return arrays
+    return None
+
+
+@pytest.fixture(scope="module")
+def arrays(run):
+    arrays = _unpack(returned(run, FUNCTION))
+    if arrays is None:
+        pytest.skip("skipped: load_data() must return two (images, labels) pairs first")
+    return arrays
+
+
+@pytest.fixture(scope="module", autouse=True)
+def sample_plot(run, artifacts):
+    yield
+    arrays = _unpack(run.call(FUNCTION).value) if run.ok and run.call(FUNCTION) else None
+    if arrays is None:
+        return
+    images, labels = arrays[0], arrays[1]
+    if images.ndim == 3 and images.shape[1:] == (28, 28) and labels.ndim == 1 and len(images) >= 16:
+        artifacts.plot("digit_grid", images=images[:16], labels=[str(int(v)) for v in labels[:16]],
+                       title="The first 16 training images and their labels", filename="01_samples.png")
+        artifacts.preview("The first training images", images[:8], [f"label {int(v)}" for v in labels[:8]])
+
+
+def test_runs(run, filename, exercise):
+    """load_data() runs without error"""
+    expect_ran(run, FUNCTION, filename, exercise.id)
+
+
+def test_returns_two_pairs(run):
+    """returns (x_train, y_train), (x_test, y_test)"""
+    value = returned(run, FUNCTION)
+    if _unpack(value) is not None:
+        return
+    hint = "Return exactly what `keras.datasets.mnist.load_data()` returns: two tuples of two arrays."
+    if isinstance(value, (tuple, list)) and len(value) == 4:
+        hint = "You returned four arrays side by side. Group them: `return (x_train, y_train), (x_test, y_test)`."
+    fail("load_data() should return two (images, labels) pairs.",
+         expected="((x_train, y_train), (x_test, y_test)), all NumPy arrays", found=describe(value), hint=hint)
+
+
+def test_image_shapes(arrays):
+    """training images are (60000, 28, 28) and test images (10000, 28, 28)"""
+    x_train, _, x_test, _ = arrays
+    if x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28):
+        return
+    hint = None
+    if x_train.shape[:1] == (10000,) and x_test.shape[:1] == (60000,):
+        hint = "Train and test are swapped: Keras returns the 60,000 training images first."
+    elif x_train.ndim == 2 and x_train.shape[1:] == (784,):
+        hint = ("The images were flattened at load. Keep them 28×28 here: the model's Flatten layer "
+                "does that job in step 03.")
+    fail("The images don't have MNIST's shapes.", expected="x_train (60000, 28, 28), x_test (10000, 28, 28)",
+         found=f"x_train {describe_array(x_train)}; x_test {describe_array(x_test)}", hint=hint)
+
+
+def test_labels(arrays):
+    """labels are 60,000 and 10,000 digits from 0 to 9"""
+    _, y_train, _, y_test = arrays
+    for name, labels, count in (("y_train", y_train, 60000), ("y_test", y_test, 10000)):
+        hint = None
+        if labels.ndim == 2 and labels.shape[1:] == (10,):
+            hint = "The labels are one-hot encoded. Keep them as plain digits 0-9 here."
+        elif labels.shape == (70000 - count,):
+            hint = "Train and test are swapped: Keras returns the training labels first."
+        if labels.shape != (count,) or not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() > 9:
+            fail(f"{name} should hold {count:,} integer labels from 0 to 9.",
+                 expected=f"an integer array of shape ({count},), values 0 to 9",
+                 found=describe_array(labels), hint=hint)
+
+
+def test_pixels_unscaled(arrays):
+    """images are uint8 pixels from 0 to 255, not yet scaled"""
+    x_train, _, x_test, _ = arrays
+    for name, images in (("x_train", x_train), ("x_test", x_test)):
+        if images.dtype != np.uint8:
+            hint = None
+            if np.issubdtype(images.dtype, np.floating) and images.max() <= 1.0:
+                hint = "You scaled the pixels already. Scaling is step 02's job: return the data unchanged here."
+            fail(f"{name} should be raw pixels as Keras gives them.", expected="uint8 values 0 to 255",
+                 found=describe_array(images), hint=hint)
+
+
+def test_is_mnist(arrays, reference_inputs):
+    """the data is MNIST, in Keras' order"""
+    expected = reference_inputs.data
+    x_train, y_train, x_test, y_test = arrays
+    if (np.array_equal(x_train, expected.x_train) and np.array_equal(y_train, expected.y_train)
+            and np.array_equal(x_test, expected.x_test) and np.array_equal(y_test, expected.y_test)):
+        return
+    hint = "Return the arrays exactly as Keras gives them: no shuffling, sorting or editing."
+    if list(y_train[:10]) == FASHION_FIRST_LABELS:
+        hint = "This is Fashion-MNIST. This exercise is about the digits: `keras.datasets.mnist`."
+    fail("These arrays are not MNIST as Keras returns it.",
+         expected=f"first training labels {list(expected.y_train[:10])}",
+         found=f"first training labels {[int(v) for v in y_train[:10]]}", hint=hint)

@@ -1,0 +1,117 @@
+"""Grader for 04 · Compile the model: optimizer, a loss that fits logits and integer labels, accuracy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hnml_tutor import reference
+from hnml_tutor.graders.common import expect_ran, load_returned_model, prewarm_keras, returned
+from hnml_tutor.graders.models import compiled_loss, compiled_metrics, compiled_optimizer
+from hnml_tutor.graders.vocabulary import describe, fail
+from hnml_tutor.sandbox import Call
+from hnml_tutor.transport import ModelFile, ReferenceModel
+
+FUNCTION = "compile_model"
+OPTIMIZERS = {"Adam", "AdamW", "SGD", "RMSprop", "Nadam", "Adamax", "Adagrad", "Adadelta", "Ftrl", "Lion", "Lamb", "Adafactor"}
+ACCURACY_NAMES = {"accuracy", "acc", "sparse_categorical_accuracy"}
+SPARSE_LOSS = "sparse_categorical_crossentropy"
+
+
+@pytest.fixture(scope="module")
+def run(run_learner):
+    prewarm_keras()
+    return run_learner([Call(FUNCTION, (ReferenceModel("built"),))])
+
+
+@pytest.fixture(scope="module")
+def model(run):
+    value = returned(run, FUNCTION)
+    if not isinstance(value, ModelFile):
+        pytest.skip("skipped: compile_model() must return the model first")
+    model = load_returned_model(value, "compile_model()'s result")
+    if not model.get_compile_config():
+        pytest.skip("skipped: the model must be compiled first")
+    return model
+
+
+def test_runs(run, filename, exercise):
+    """compile_model(model) runs without error"""
+    expect_ran(run, FUNCTION, filename, exercise.id)
+
+
+def test_returns_compiled_model(run):
+    """returns the compiled model"""
+    value = returned(run, FUNCTION)
+    if value is None:
+        fail("compile_model() returned None.", expected="the model", found="None",
+             hint="`model.compile(...)` changes the model in place and returns None: call it, then `return model`.")
+    model = load_returned_model(value, "compile_model()'s result")
+    if not model.get_compile_config():
+        fail("The returned model is not compiled.", expected="a model after model.compile(...)",
+             found="a model that was never compiled", hint="Call `model.compile(optimizer=..., loss=..., metrics=[...])`.")
+
+
+def test_optimizer(model):
+    """uses a real optimizer such as Adam"""
+    name = compiled_optimizer(model)
+    if name in OPTIMIZERS:
+        return
+    fail("The optimizer isn't one Keras trains with.", expected="e.g. \"adam\" or keras.optimizers.Adam()",
+         found=str(name), hint="`optimizer=\"adam\"` is a robust default.")
+
+
+def test_sparse_cross_entropy(model):
+    """uses sparse categorical cross-entropy, which fits integer labels"""
+    loss = compiled_loss(model)
+    if loss is not None and loss.name == SPARSE_LOSS:
+        return
+    found = loss.name if loss else "no loss"
+    hint = "Integer labels 0-9 call for `keras.losses.SparseCategoricalCrossentropy(from_logits=True)`."
+    if loss is not None and loss.name == "categorical_crossentropy":
+        hint = ("`categorical_crossentropy` expects one-hot labels like [0, 0, 1, 0, …], but these labels are "
+                "integers 0-9. Use the sparse version: `keras.losses.SparseCategoricalCrossentropy(from_logits=True)`.")
+    elif loss is not None and ("squared" in loss.name or "absolute" in loss.name):
+        hint = "Mean squared/absolute error is for regression. Classification uses cross-entropy: " + hint
+    fail("The loss doesn't fit integer class labels.", expected=SPARSE_LOSS, found=found, hint=hint)
+
+
+def test_from_logits_matches_output(model):
+    """tells the loss that the model outputs logits (from_logits=True)"""
+    loss = compiled_loss(model)
+    if loss is None or loss.name != SPARSE_LOSS:
+        pytest.skip("skipped: the loss must be sparse categorical cross-entropy first")
+    if loss.from_logits:
+        return
+    fail("The loss expects probabilities, but this model outputs logits.",
+         expected="from_logits=True", found="from_logits=False (the default, also of the string "
+         "'sparse_categorical_crossentropy')",
+         hint="The last layer is Dense(10) without softmax, so its outputs are logits. Write "
+              "`loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)`. With the default, training "
+              "runs without an error but learns worse.")
+
+
+def test_accuracy_metric(model):
+    """tracks accuracy as a metric"""
+    metrics = compiled_metrics(model)
+    if ACCURACY_NAMES & set(metrics):
+        return
+    fail("The model doesn't track accuracy.", expected="metrics=[\"accuracy\"]", found=str(metrics or "no metrics"),
+         hint="Add `metrics=[\"accuracy\"]` to compile: the loss alone doesn't tell you how many digits are right.")
+
+
+def test_loss_measures_the_logits(model, reference_inputs):
+    """computes the right loss on real data"""
+    images, labels = reference_inputs.x_test[:256], reference_inputs.data.y_test[:256]
+    try:
+        values = model.evaluate(images, labels, verbose=0, return_dict=True)
+    except Exception as error:  # e.g. categorical cross-entropy on integer labels
+        fail("Evaluating the compiled model on MNIST failed.", found=f"{type(error).__name__}: {str(error)[:300]}",
+             hint="Check that the loss fits integer labels: sparse_categorical_crossentropy.")
+    logits = np.asarray(model.predict(images, verbose=0))
+    expected = reference.sparse_cross_entropy(reference.softmax(logits), labels)
+    found = float(values.get("loss", np.nan))
+    if abs(found - expected) > 1e-3 * max(1.0, expected):
+        fail("The compiled loss doesn't measure cross-entropy on this model's logits.",
+             expected=f"loss ≈ {expected:.4f}", found=f"loss {found:.4f} ({describe(values)})",
+             hint="Use SparseCategoricalCrossentropy(from_logits=True) so the loss reads the logits correctly.")

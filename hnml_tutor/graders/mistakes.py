@@ -1,0 +1,91 @@
+"""Names the likely mistake behind an error or a spelling in the learner's code.
+
+Errors that come out of the learner's child process are matched against mistakes learners really make,
+so the feedback says "Keras 3 spells it learning_rate=" rather than repeating a ValueError.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """An outdated spelling from older tutorials, with its Keras 3 replacement."""
+
+    pattern: re.Pattern
+    advice: str
+
+
+OUTDATED_SPELLINGS = (
+    Spelling(
+        re.compile(r"tensorflow\.python\b"),
+        "`tensorflow.python.keras` is TensorFlow's private, outdated copy of Keras. Use the public API: "
+        "`import keras` (or `from tensorflow import keras`), e.g. `keras.layers.Dense`.",
+    ),
+    Spelling(
+        re.compile(r"\blr\s*="),
+        "`lr=` is the old name of the learning rate. Keras 3 spells it `learning_rate=`, "
+        "e.g. `keras.optimizers.SGD(learning_rate=0.01)`.",
+    ),
+    Spelling(
+        re.compile(r"\bkeras\.optimizers\.legacy\b"),
+        "`keras.optimizers.legacy` is gone in Keras 3; use `keras.optimizers.Adam` and friends.",
+    ),
+    Spelling(
+        re.compile(r"\bfit_generator\s*\(|\bpredict_classes\s*\("),
+        "`fit_generator` and `predict_classes` were removed: call `model.fit(...)`, and take "
+        "`model.predict(...).argmax(axis=1)` for classes.",
+    ),
+)
+
+
+def outdated_spellings(source: str) -> list[str]:
+    """Advice for every outdated spelling found in the learner's source (comments ignored)."""
+    code = "\n".join(line.split("#", 1)[0] for line in source.splitlines())
+    return [spelling.advice for spelling in OUTDATED_SPELLINGS if spelling.pattern.search(code)]
+
+
+ERROR_HINTS: tuple[tuple[str, re.Pattern, str], ...] = (
+    ("NotImplementedError", re.compile(r"TODO"),
+     "This exercise still has its TODO. Replace the `raise NotImplementedError(...)` line with your code; "
+     "`hnml-tutor show {id}` repeats the instructions and `hnml-tutor hint {id}` gives a hint."),
+    ("SystemExit", re.compile(r""),
+     "`sys.exit()`, `exit()` or `quit()` stops the program before the grader gets your result. "
+     "Remove it: return the value instead."),
+    ("ValueError", re.compile(r"not recognized.*\blr\b|Argument\(s\) not recognized: \{'lr'"),
+     "Keras 3 no longer accepts `lr=`; write `learning_rate=` instead."),
+    ("UFuncTypeError", re.compile(r"Cannot cast ufunc"),
+     "In-place division (`images /= 255`) fails on a uint8 array, and would change the caller's array "
+     "anyway. Build a new array: `images.astype(\"float32\") / 255.0`."),
+    ("UFuncOutputCastingError", re.compile(r"Cannot cast ufunc"),
+     "In-place division (`images /= 255`) fails on a uint8 array, and would change the caller's array "
+     "anyway. Build a new array: `images.astype(\"float32\") / 255.0`."),
+    ("ValueError", re.compile(r"[Aa]rguments? `target` and `output` must have the same (rank|shape)|logits and labels must have the same"),
+     "`categorical_crossentropy` expects one-hot labels, but these labels are integers 0-9. "
+     "Use `sparse_categorical_crossentropy` (or one-hot encode the labels with `keras.utils.to_categorical`)."),
+    ("ModuleNotFoundError", re.compile(r"tensorflow\.python"),
+     "`tensorflow.python.keras` is private and outdated. Use `import keras`."),
+    ("ImportError", re.compile(r"tensorflow\.python"),
+     "`tensorflow.python.keras` is private and outdated. Use `import keras`."),
+    ("ModuleNotFoundError", re.compile(r""),
+     "Python can't find that module. Check the spelling of the import; the tutor's packages are `keras`, "
+     "`tensorflow` and `numpy`."),
+    ("NameError", re.compile(r""),
+     "A name is used before it is defined. Did you forget an import (e.g. `import keras`) or misspell a variable?"),
+    ("Exception", re.compile(r"URL fetch failure|Downloading data"),
+     "This machine has no internet. Load the data with `keras.datasets.mnist.load_data()`: the tutor "
+     "answers it from its offline copy."),
+    ("RuntimeError", re.compile(r"must compile your model|You must call `compile\(\)`"),
+     "The model must be compiled before it can be trained or evaluated."),
+)
+
+
+def hint_for_error(error: dict, exercise_id: str) -> str | None:
+    """The likely mistake behind an error the learner's code raised, if it is a known one."""
+    kind, message = error.get("type", ""), error.get("message", "")
+    for error_type, pattern, hint in ERROR_HINTS:
+        if kind == error_type and pattern.search(message):
+            return hint.format(id=exercise_id)
+    return None

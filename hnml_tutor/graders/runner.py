@@ -1,0 +1,96 @@
+"""Grades one exercise of one learner: runs its pytest grader in-process and returns a report.
+
+Only the grader runs here; the learner's code runs in the sandbox's child processes. Pytest's own
+terminal output is silenced: the report is data, and rendering it is the caller's business.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from pathlib import Path
+
+import pytest
+
+from hnml_tutor import datasets, sandbox
+from hnml_tutor.curriculum import Exercise
+from hnml_tutor.graders.mistakes import outdated_spellings
+from hnml_tutor.graders.plugin import GradingContext, GradingPlugin
+from hnml_tutor.resources import graders_dir
+from hnml_tutor.results import FAILED, CheckResult, ExerciseReport
+
+DEFAULT_SEED = 12345
+
+
+class GraderBroken(RuntimeError):
+    """The grader itself failed to run: a bug in the tutor or in an instructor's hidden test."""
+
+    def __init__(self, message: str, output: str) -> None:
+        super().__init__(message)
+        self.output = output
+
+
+def _missing_file_report(exercise: Exercise, learner_file: Path) -> ExerciseReport:
+    check = CheckResult(
+        name="test_file_exists",
+        description=f"{exercise.filename} exists",
+        status=FAILED,
+        message=f"{exercise.filename} is missing from your workspace.",
+        expected=str(learner_file),
+        found="no such file",
+        hint=f"`hnml-tutor reset {exercise.id}` puts a fresh copy of the exercise back.",
+    )
+    return ExerciseReport(exercise.id, exercise.title, checks=[check])
+
+
+def _read_source(path: Path) -> str:
+    return path.read_bytes().decode("utf-8", errors="replace")
+
+
+def grade_exercise(
+    exercise: Exercise,
+    learner_file: Path,
+    *,
+    limits: sandbox.Limits | None = None,
+    plots_dir: Path | None = None,
+    hidden_tests: tuple[Path, ...] = (),
+    seed: int = DEFAULT_SEED,
+    workdir: Path | None = None,
+) -> ExerciseReport:
+    """Grade ``learner_file`` as exercise ``exercise``; plots are drawn into ``plots_dir`` when given."""
+    started = time.monotonic()
+    learner_file = Path(learner_file)
+    if not learner_file.is_file():
+        return _missing_file_report(exercise, learner_file)
+    datasets.load_arrays(exercise.dataset)  # a missing data set is one clear message, not N failed checks
+    limits = limits or sandbox.Limits(time_limit=exercise.time_limit)
+    plugin = GradingPlugin(GradingContext(exercise, learner_file, limits, seed=seed, workdir=workdir))
+    plugin.hidden_paths = {Path(p).resolve() for p in hidden_tests}
+    args = [
+        str(exercise.grader_path),
+        *(str(p) for p in hidden_tests),
+        "-c", str(graders_dir() / "grading.ini"),
+        "--rootdir", str(graders_dir()),
+        "--import-mode=importlib",
+        "-p", "no:cacheprovider",
+        "-o", "python_files=grade_*.py test_*.py",
+        "-W", "ignore",
+        "-q",
+    ]
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+        exit_code = pytest.main(args, plugins=[plugin])
+    if exit_code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR) or not plugin.results:
+        raise GraderBroken(f"the grader for {exercise.label} did not run (pytest exit code {exit_code})",
+                           captured.getvalue()[-4000:])
+    report = ExerciseReport(exercise.id, exercise.title, checks=plugin.results)
+    report.learner_output = "\n".join(run.output for run in plugin.runs if run.output.strip())
+    report.notes = plugin.collected.notes + outdated_spellings(_read_source(learner_file))
+    report.previews = plugin.collected.previews
+    if plots_dir is not None and plugin.collected.plot_requests:
+        from hnml_tutor import plots  # Matplotlib is imported only when there is something to draw
+
+        report.plots = plots.draw_all(plugin.collected.plot_requests, Path(plots_dir), exercise)
+    report.duration = time.monotonic() - started
+    return report
