@@ -1,0 +1,246 @@
+"""The ``hnml-tutor`` command: parses arguments, delegates, renders. No teaching logic lives here.
+
+Exit codes are deliberate: 0 a pass (or a command that did its job), 1 a failed check, 2 a usage
+problem the user can fix (a bad id, no workspace, no data), 3 an internal error of the tutor.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from hnml_tutor import __version__
+from hnml_tutor.curriculum import Curriculum, Exercise, load_curriculum
+from hnml_tutor.errors import TutorError
+from hnml_tutor.feedback import (
+    render_error,
+    render_hint,
+    render_list,
+    render_markdown_file,
+    render_warnings,
+    render_welcome,
+)
+from hnml_tutor.progress import DONE, load_progress, save_progress
+from hnml_tutor.workspace import DEFAULT_DIRNAME, Workspace, create_workspace, find_workspace, reset_exercise
+
+app = typer.Typer(
+    name="hnml-tutor",
+    help="Learn the hands-on machine-learning workflow with Keras on MNIST, one graded step at a time.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
+
+WorkspaceOption = typer.Option(None, "--workspace", "-w", help="The workspace folder (default: the one you are in).")
+ExerciseArgument = typer.Argument(None, help="Exercise id or name: 2, 02 or preprocess (default: the current one).")
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False)
+
+
+def _crash_log(error: BaseException) -> Path:
+    from hnml_tutor.cache import cache_dir
+
+    path = cache_dir() / f"crash-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    path.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
+    return path
+
+
+def friendly(command):
+    """Turn a TutorError into a short message (exit 2), and any other error into a crash report (exit 3)."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except TutorError as error:
+            render_error(_console(stderr=True), error)
+            raise typer.Exit(EXIT_USAGE) from None
+        except KeyboardInterrupt:
+            _console(stderr=True).print("Interrupted; nothing was lost.")
+            raise typer.Exit(130) from None
+        except Exception as error:  # the last line of defence: never show a raw traceback to a learner
+            log = _crash_log(error)
+            render_error(_console(stderr=True), TutorError(
+                f"hnml-tutor hit an internal error: {type(error).__name__}: {error}",
+                f"This is a bug in the tutor, not in your code. The details are in {log}; "
+                "please include that file when you report it.",
+            ))
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return wrapper
+
+
+def _context(workspace: Optional[Path]) -> tuple[Curriculum, Workspace]:
+    return load_curriculum(), find_workspace(workspace)
+
+
+def _pick(curriculum: Curriculum, progress, query: Optional[str]) -> Exercise:
+    if query is not None:
+        return curriculum.resolve(query)
+    return progress.current(curriculum) or curriculum.exercises[-1]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"hnml-tutor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+) -> None:
+    """Learn the hands-on machine-learning workflow with Keras on MNIST, one graded step at a time."""
+
+
+@app.command()
+@friendly
+def start(directory: Path = typer.Argument(Path(DEFAULT_DIRNAME), help="Folder to create the workspace in.")) -> None:
+    """Create a workspace with every exercise and show the first one."""
+    curriculum = load_curriculum()
+    workspace = create_workspace(directory, curriculum)
+    first = curriculum.exercises[0]
+    render_welcome(_console(), curriculum, workspace.display_path(workspace.root), first,
+                   workspace.display_path(workspace.exercise_file(first)))
+
+
+@app.command("list")
+@friendly
+def list_exercises(workspace: Optional[Path] = WorkspaceOption) -> None:
+    """Show every exercise with its status and your progress."""
+    curriculum, found = _context(workspace)
+    progress, warnings = load_progress(found)
+    console = _console()
+    render_warnings(console, warnings)
+    render_list(console, curriculum, progress)
+
+
+@app.command()
+@friendly
+def hint(exercise: Optional[str] = ExerciseArgument, workspace: Optional[Path] = WorkspaceOption) -> None:
+    """Reveal the next hint for an exercise: a nudge, then the concept, then a near-solution."""
+    curriculum, found = _context(workspace)
+    progress, warnings = load_progress(found)
+    chosen = _pick(curriculum, progress, exercise)
+    entry = progress.of(chosen)
+    entry.hints_shown = min(entry.hints_shown + 1, len(chosen.hints))
+    save_progress(found, progress)
+    console = _console()
+    render_warnings(console, warnings)
+    render_hint(console, chosen, entry.hints_shown)
+
+
+def _instructions(path: Path, fallback: Path) -> str:
+    for candidate in (path, fallback):
+        try:
+            docstring = ast.get_docstring(ast.parse(candidate.read_bytes()))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        if docstring:
+            return docstring
+    return "(This exercise has no instructions.)"
+
+
+@app.command()
+@friendly
+def show(exercise: Optional[str] = ExerciseArgument, workspace: Optional[Path] = WorkspaceOption) -> None:
+    """Show an exercise's instructions."""
+    curriculum, found = _context(workspace)
+    progress, _ = load_progress(found)
+    chosen = _pick(curriculum, progress, exercise)
+    path = found.exercise_file(chosen)
+    text = _instructions(path, chosen.stub_path)
+    render_markdown_file(_console(), f"{chosen.id} · {chosen.title} — {found.display_path(path)}", text)
+
+
+@app.command()
+@friendly
+def check(
+    exercise: Optional[str] = ExerciseArgument,
+    workspace: Optional[Path] = WorkspaceOption,
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON instead of a report."),
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", min=1, help="Seconds your code may run (default: the exercise's)."),
+) -> None:
+    """Grade an exercise: each check passes, or says what was expected, what was found and why."""
+    from hnml_tutor.graders.runner import grade_exercise  # pytest and NumPy load only when grading
+    from hnml_tutor.sandbox import Limits
+
+    curriculum, found = _context(workspace)
+    progress, warnings = load_progress(found)
+    chosen = _pick(curriculum, progress, exercise)
+    err = _console(stderr=True)
+    render_warnings(err, warnings)
+    limits = Limits(time_limit=time_limit or chosen.time_limit)
+    grade = functools.partial(grade_exercise, chosen, found.exercise_file(chosen), limits=limits, plots_dir=found.plots_dir)
+    if as_json:
+        report = grade()
+    else:
+        with err.status(f"Checking {chosen.id} · {chosen.title} (time limit {limits.time_limit:g} s)…"):
+            report = grade()
+    progress.record_check(chosen, report.passed)
+    save_progress(found, progress)
+    next_exercise = curriculum.next_after(chosen)
+    if as_json:
+        data = report.to_dict()
+        data["next"] = next_exercise.id if report.passed and next_exercise else None
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        from hnml_tutor.feedback import render_report
+
+        plots = [found.display_path(p) for p in report.plots]
+        render_report(_console(), report, chosen, next_exercise, plots)
+        if report.passed and progress.current(curriculum) is None:
+            _console().print(curriculum.final.strip(), style="green")
+    if not report.passed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+@friendly
+def reset(exercise: str = typer.Argument(..., help="Exercise to restore to its original stub."),
+          workspace: Optional[Path] = WorkspaceOption) -> None:
+    """Restore an exercise's original file; your version is backed up next to it first."""
+    curriculum, found = _context(workspace)
+    chosen = curriculum.resolve(exercise)
+    backup = reset_exercise(found, chosen)
+    console = _console()
+    console.print(f"Restored {found.display_path(found.exercise_file(chosen))}.")
+    if backup is not None:
+        console.print(f"Your previous version is kept as {found.display_path(backup)}.")
+
+
+@app.command()
+@friendly
+def solution(exercise: Optional[str] = ExerciseArgument, workspace: Optional[Path] = WorkspaceOption) -> None:
+    """Show the reference solution of an exercise you have passed."""
+    from rich.syntax import Syntax
+
+    curriculum, found = _context(workspace)
+    progress, _ = load_progress(found)
+    chosen = curriculum.resolve(exercise) if exercise else next(
+        (e for e in reversed(curriculum.exercises) if progress.of(e).status == DONE), curriculum.exercises[0])
+    if progress.of(chosen).status != DONE:
+        raise TutorError(f"The solution of {chosen.id} unlocks once your own version passes.",
+                         f"Keep going: `hnml-tutor check {chosen.id}`, and `hnml-tutor hint {chosen.id}` if stuck.")
+    source = chosen.solution_path.read_text(encoding="utf-8")
+    _console().print(Syntax(source, "python", line_numbers=True, word_wrap=True))
+
+
+def main() -> None:
+    """Entry point of the ``hnml-tutor`` script."""
+    app()

@@ -1,0 +1,88 @@
+"""The learner's progress: which exercises are done, failing or not started, and how many hints they saw.
+
+A small JSON file in the workspace's state folder, written atomically. A missing or corrupted file never
+stops the learner: the damaged file is kept aside, a fresh state is rebuilt, and a warning says so.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+
+from hnml_tutor.atomic import write_text_atomic
+from hnml_tutor.curriculum import Curriculum, Exercise
+from hnml_tutor.workspace import Workspace
+
+STATE_FILENAME = "progress.json"
+FORMAT_VERSION = 1
+DONE, FAILING, NOT_STARTED = "done", "failing", "not started"
+
+
+@dataclass
+class ExerciseProgress:
+    status: str = NOT_STARTED
+    hints_shown: int = 0
+    last_checked: str | None = None
+
+
+@dataclass
+class Progress:
+    """Progress of every exercise, keyed by id."""
+
+    exercises: dict[str, ExerciseProgress] = field(default_factory=dict)
+
+    def of(self, exercise: Exercise) -> ExerciseProgress:
+        return self.exercises.setdefault(exercise.id, ExerciseProgress())
+
+    def record_check(self, exercise: Exercise, passed: bool) -> None:
+        entry = self.of(exercise)
+        entry.status = DONE if passed else FAILING
+        entry.last_checked = time.strftime("%Y-%m-%dT%H:%M:%S")
+
+    def done_count(self, curriculum: Curriculum) -> int:
+        return sum(self.of(e).status == DONE for e in curriculum.exercises)
+
+    def current(self, curriculum: Curriculum) -> Exercise | None:
+        """The first exercise not done yet, or None when the course is finished."""
+        return next((e for e in curriculum.exercises if self.of(e).status != DONE), None)
+
+
+def _state_path(workspace: Workspace):
+    return workspace.state_dir / STATE_FILENAME
+
+
+def _parse(text: str) -> Progress:
+    data = json.loads(text)
+    if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
+        raise ValueError("unknown format")
+    progress = Progress()
+    for key, entry in data.get("exercises", {}).items():
+        status = entry.get("status", NOT_STARTED)
+        if status not in (DONE, FAILING, NOT_STARTED):
+            raise ValueError(f"unknown status {status!r}")
+        progress.exercises[str(key)] = ExerciseProgress(
+            status=status, hints_shown=int(entry.get("hints_shown", 0)), last_checked=entry.get("last_checked")
+        )
+    return progress
+
+
+def load_progress(workspace: Workspace) -> tuple[Progress, list[str]]:
+    """The saved progress and any warnings about rebuilding it."""
+    path = _state_path(workspace)
+    if not path.exists():
+        return Progress(), []
+    try:
+        return _parse(path.read_text(encoding="utf-8")), []
+    except (ValueError, TypeError, AttributeError, UnicodeDecodeError) as error:
+        aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        path.replace(aside)
+        warning = (f"Your progress file was damaged ({error}); it was moved to {aside.name} and progress "
+                   "starts fresh. Your exercise files are untouched: `hnml-tutor check` each one to "
+                   "record it again.")
+        return Progress(), [warning]
+
+
+def save_progress(workspace: Workspace, progress: Progress) -> None:
+    data = {"version": FORMAT_VERSION, "exercises": {k: asdict(v) for k, v in sorted(progress.exercises.items())}}
+    write_text_atomic(_state_path(workspace), json.dumps(data, indent=2) + "\n")
