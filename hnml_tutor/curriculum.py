@@ -97,7 +97,7 @@ class Curriculum:
                 chosen.extend(self.exercises[start : stop + 1])
             else:
                 chosen.append(self.resolve(part))
-        return tuple(dict.fromkeys(chosen))
+        return tuple({exercise.id: exercise for exercise in chosen}.values())
 
 
 def _exercise_from_entry(entry: dict) -> Exercise:

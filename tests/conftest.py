@@ -1,0 +1,49 @@
+"""Shared test set-up: offline data from ../shared/data, a fresh tutor cache, and a grading helper."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def pytest_configure(config):
+    os.environ.setdefault("HNML_TUTOR_DATA", str(SHARED_DATA))
+    os.environ["HNML_TUTOR_OFFLINE"] = "1"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "HNML_TUTOR_CACHE" not in os.environ:
+        # One cache for the whole run: the reference model is trained once, then reused by every test.
+        os.environ["HNML_TUTOR_CACHE"] = tempfile.mkdtemp(prefix="hnml-tutor-test-cache-")
+
+
+@pytest.fixture
+def grade(tmp_path):
+    """``grade("02", source)`` grades a learner-style file and returns the report."""
+    from hnml_tutor.curriculum import load_curriculum
+    from hnml_tutor.graders.runner import grade_exercise
+    from hnml_tutor.sandbox import Limits
+
+    def run(exercise_id: str, source: str, *, time_limit: float | None = None, memory_mb: int = 4096, **kwargs):
+        exercise = load_curriculum().resolve(exercise_id)
+        path = tmp_path / exercise.filename
+        path.write_text(textwrap.dedent(source), encoding="utf-8")
+        limits = Limits(time_limit=time_limit or exercise.time_limit, memory_mb=memory_mb)
+        return grade_exercise(exercise, path, limits=limits, plots_dir=tmp_path / "plots", **kwargs)
+
+    return run
+
+
+def failure_text(report) -> str:
+    """Every word the learner would read about the failed checks, lower-cased for matching."""
+    parts = []
+    for check in report.checks:
+        if check.status in ("failed", "error"):
+            parts += [check.description, check.message, check.expected or "", check.found or "",
+                      check.hint or "", check.details or ""]
+    return "\n".join(parts + report.notes).lower()

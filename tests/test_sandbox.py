@@ -1,0 +1,105 @@
+"""Learner code that hangs, crashes, exits, floods or lies fails its check with a clear reason."""
+
+import pytest
+
+from conftest import failure_text
+
+HOSTILE = {
+    "hangs": ("""
+        def preprocess(images):
+            while True:
+                pass
+        """, ["time limit"], {"time_limit": 3}),
+    "crashes the interpreter": ("""
+        import os, signal
+        def preprocess(images):
+            os.kill(os.getpid(), signal.SIGSEGV)
+        """, ["crashed", "sigsegv"], {}),
+    "calls sys.exit at import": ("""
+        import sys
+        sys.exit(0)
+        def preprocess(images):
+            return images / 255.0
+        """, ["sys.exit"], {}),
+    "calls os._exit inside the function": ("""
+        import os
+        def preprocess(images):
+            print("1 passed, 0 failed")
+            os._exit(0)
+        """, ["stopped before returning"], {}),
+    "prints fake passes and patches pytest": ("""
+        import sys
+        def preprocess(images):
+            print("PASSED all checks\\n7 passed, 0 failed")
+            try:
+                import pytest
+                pytest.fail = lambda *a, **k: None
+            except ImportError:
+                pass
+            return images
+        """, ["not scaled"], {}),
+    "floods the output": ("""
+        def preprocess(images):
+            while True:
+                print("x" * 1000)
+        """, ["output"], {}),
+    "allocates without bound": ("""
+        def preprocess(images):
+            hoard = []
+            while True:
+                hoard.append(bytearray(50 * 1024 * 1024))
+        """, ["memory"], {"memory_mb": 600}),
+    "has a syntax error": ("""
+        def preprocess(images)
+            return images / 255.0
+        """, ["syntax error on line 2", "^"], {}),
+    "imports a missing module": ("""
+        import numpyy
+        def preprocess(images):
+            return images / 255.0
+        """, ["modulenotfounderror", "numpyy"], {}),
+    "misnames the function": ("""
+        def pre_process(images):
+            return images / 255.0
+        """, ["has no function `preprocess`"], {}),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_or_broken_file_fails_clearly(name, grade):
+    source, phrases, options = HOSTILE[name]
+    report = grade("02", source, **options)
+    assert not report.passed
+    text = failure_text(report)
+    for phrase in phrases:
+        assert phrase.lower() in text, f"{name}: {phrase!r} not in feedback:\n{text}"
+
+
+def test_non_utf8_file_is_named(tmp_path):
+    from hnml_tutor.curriculum import load_curriculum
+    from hnml_tutor.graders.runner import grade_exercise
+
+    exercise = load_curriculum().resolve("02")
+    path = tmp_path / exercise.filename
+    path.write_bytes(b"# caf\xe9\ndef preprocess(images):\n    return images / 255.0\n")
+    report = grade_exercise(exercise, path)
+    assert not report.passed
+    assert "utf-8" in failure_text(report)
+
+
+def test_missing_file_points_to_reset(tmp_path):
+    from hnml_tutor.curriculum import load_curriculum
+    from hnml_tutor.graders.runner import grade_exercise
+
+    exercise = load_curriculum().resolve("03")
+    report = grade_exercise(exercise, tmp_path / "nope.py")
+    assert not report.passed and "hnml-tutor reset 03" in report.checks[0].hint
+
+
+def test_memory_limit_leaves_real_training_alone(grade):
+    """TensorFlow reserves far more address space than it uses; the default limit must not trip on it."""
+    report = grade("05", """
+        def train(model, x_train, y_train):
+            return model.fit(x_train, y_train, epochs=2, batch_size=128, validation_split=0.1, verbose=0)
+        """)
+    assert report.checks[0].passed, report.checks[0].message

@@ -1,0 +1,37 @@
+"""Every reference solution passes its grader; every untouched stub fails it with a helpful message."""
+
+import pytest
+
+from hnml_tutor.curriculum import load_curriculum
+from hnml_tutor.graders.runner import grade_exercise
+
+EXERCISES = load_curriculum().exercises
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+def test_solution_passes(exercise, tmp_path):
+    report = grade_exercise(exercise, exercise.solution_path, plots_dir=tmp_path)
+    failed = [(c.description, c.message, c.found, c.details) for c in report.checks if not c.passed]
+    assert report.passed, failed
+    assert len(report.checks) >= 4
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+def test_untouched_stub_fails_helpfully(exercise, tmp_path):
+    report = grade_exercise(exercise, exercise.stub_path, plots_dir=tmp_path)
+    assert not report.passed
+    first = report.checks[0]
+    assert first.status == "failed"
+    assert "TODO" in first.hint and f"hnml-tutor hint {exercise.id}" in first.hint
+    assert all(c.status in ("failed", "skipped") for c in report.checks)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2])
+def test_training_reference_clears_threshold_on_other_seeds(seed, tmp_path):
+    """The 05 threshold sits well below what the reference reaches, whatever the seed."""
+    exercise = load_curriculum().resolve("05")
+    report = grade_exercise(exercise, exercise.solution_path, seed=seed)
+    assert report.passed, [c.message for c in report.checks if not c.passed]
+    accuracy = float(report.notes[0].split(":")[1].split("%")[0]) / 100
+    assert accuracy >= exercise.threshold + 0.01
