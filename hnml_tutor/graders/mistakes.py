@@ -47,37 +47,36 @@ def outdated_spellings(source: str) -> list[str]:
     return [spelling.advice for spelling in OUTDATED_SPELLINGS if spelling.pattern.search(code)]
 
 
-ERROR_HINTS: tuple[tuple[str, re.Pattern, str], ...] = (
-    ("NotImplementedError", re.compile(r"TODO"),
+IN_PLACE_DIVISION = (
+    "In-place division (`images /= 255`) fails on a uint8 array, and would change the caller's array anyway. "
+    "Build a new array: `images.astype(\"float32\") / 255.0`."
+)
+PRIVATE_KERAS = "`tensorflow.python.keras` is private and outdated. Use `import keras`."
+
+# (error types, pattern in the message, hint): the first match wins, so specific entries come first.
+ERROR_HINTS: tuple[tuple[tuple[str, ...], re.Pattern, str], ...] = (
+    (("NotImplementedError",), re.compile(r"TODO"),
      "This exercise still has its TODO. Replace the `raise NotImplementedError(...)` line with your code; "
      "`hnml-tutor show {id}` repeats the instructions and `hnml-tutor hint {id}` gives a hint."),
-    ("SystemExit", re.compile(r""),
+    (("SystemExit",), re.compile(r""),
      "`sys.exit()`, `exit()` or `quit()` stops the program before the grader gets your result. "
      "Remove it: return the value instead."),
-    ("ValueError", re.compile(r"not recognized.*\blr\b|Argument\(s\) not recognized: \{'lr'"),
+    (("ValueError",), re.compile(r"not recognized.*\blr\b|Argument\(s\) not recognized: \{'lr'"),
      "Keras 3 no longer accepts `lr=`; write `learning_rate=` instead."),
-    ("UFuncTypeError", re.compile(r"Cannot cast ufunc"),
-     "In-place division (`images /= 255`) fails on a uint8 array, and would change the caller's array "
-     "anyway. Build a new array: `images.astype(\"float32\") / 255.0`."),
-    ("UFuncOutputCastingError", re.compile(r"Cannot cast ufunc"),
-     "In-place division (`images /= 255`) fails on a uint8 array, and would change the caller's array "
-     "anyway. Build a new array: `images.astype(\"float32\") / 255.0`."),
-    ("ValueError", re.compile(r"[Aa]rguments? `target` and `output` must have the same (rank|shape)|logits and labels must have the same"),
+    (("UFuncTypeError", "UFuncOutputCastingError"), re.compile(r"Cannot cast ufunc"), IN_PLACE_DIVISION),
+    (("ValueError",), re.compile(r"[Aa]rguments? `target` and `output` must have the same (rank|shape)|logits and labels must have the same"),
      "`categorical_crossentropy` expects one-hot labels, but these labels are integers 0-9. "
      "Use `sparse_categorical_crossentropy` (or one-hot encode the labels with `keras.utils.to_categorical`)."),
-    ("ModuleNotFoundError", re.compile(r"tensorflow\.python"),
-     "`tensorflow.python.keras` is private and outdated. Use `import keras`."),
-    ("ImportError", re.compile(r"tensorflow\.python"),
-     "`tensorflow.python.keras` is private and outdated. Use `import keras`."),
-    ("ModuleNotFoundError", re.compile(r""),
+    (("ModuleNotFoundError", "ImportError"), re.compile(r"tensorflow\.python"), PRIVATE_KERAS),
+    (("ModuleNotFoundError",), re.compile(r""),
      "Python can't find that module. Check the spelling of the import; the tutor's packages are `keras`, "
      "`tensorflow` and `numpy`."),
-    ("NameError", re.compile(r""),
+    (("NameError",), re.compile(r""),
      "A name is used before it is defined. Did you forget an import (e.g. `import keras`) or misspell a variable?"),
-    ("Exception", re.compile(r"URL fetch failure|Downloading data"),
+    (("Exception",), re.compile(r"URL fetch failure|Downloading data"),
      "This machine has no internet. Load the data with `keras.datasets.mnist.load_data()`: the tutor "
      "answers it from its offline copy."),
-    ("RuntimeError", re.compile(r"must compile your model|You must call `compile\(\)`"),
+    (("RuntimeError",), re.compile(r"must compile your model|You must call `compile\(\)`"),
      "The model must be compiled before it can be trained or evaluated."),
 )
 
@@ -85,7 +84,7 @@ ERROR_HINTS: tuple[tuple[str, re.Pattern, str], ...] = (
 def hint_for_error(error: dict, exercise_id: str) -> str | None:
     """The likely mistake behind an error the learner's code raised, if it is a known one."""
     kind, message = error.get("type", ""), error.get("message", "")
-    for error_type, pattern, hint in ERROR_HINTS:
-        if kind == error_type and pattern.search(message):
+    for error_types, pattern, hint in ERROR_HINTS:
+        if kind in error_types and pattern.search(message):
             return hint.format(id=exercise_id)
     return None
