@@ -7,7 +7,7 @@ this module, so an exercise is described in exactly one place.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,7 +29,6 @@ class Exercise:
     time_limit: float
     hints: tuple[str, ...]
     threshold: float | None = None
-    check_points: dict[str, float] = field(default_factory=dict)
 
     @property
     def filename(self) -> str:
@@ -112,7 +111,6 @@ def _exercise_from_entry(entry: dict) -> Exercise:
         time_limit=float(entry.get("time_limit", 60)),
         hints=tuple(entry["hints"]),
         threshold=entry.get("threshold"),
-        check_points={str(k): float(v) for k, v in entry.get("check_points", {}).items()},
     )
 
 
