@@ -12,6 +12,7 @@ import json
 import sys
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -29,7 +30,7 @@ from hnml_tutor.feedback import (
     render_warnings,
     render_welcome,
 )
-from hnml_tutor.progress import DONE, load_progress, save_progress
+from hnml_tutor.progress import DONE, Progress, load_progress, save_progress
 from hnml_tutor.workspace import DEFAULT_DIRNAME, Workspace, create_workspace, find_workspace, reset_exercise
 
 app = typer.Typer(
@@ -85,14 +86,26 @@ def friendly(command):
     return wrapper
 
 
-def _context(workspace: Optional[Path]) -> tuple[Curriculum, Workspace]:
-    return load_curriculum(), find_workspace(workspace)
+@dataclass
+class Session:
+    """What every workspace command starts from: the curriculum, the workspace and its progress."""
+
+    curriculum: Curriculum
+    workspace: Workspace
+    progress: Progress
+    warnings: list[str]
+
+    def pick(self, query: Optional[str]) -> Exercise:
+        """The exercise named by ``query``, or the current one (the last, once all are done)."""
+        if query is not None:
+            return self.curriculum.resolve(query)
+        return self.progress.current(self.curriculum) or self.curriculum.exercises[-1]
 
 
-def _pick(curriculum: Curriculum, progress, query: Optional[str]) -> Exercise:
-    if query is not None:
-        return curriculum.resolve(query)
-    return progress.current(curriculum) or curriculum.exercises[-1]
+def _open(workspace: Optional[Path]) -> Session:
+    found = find_workspace(workspace)
+    progress, warnings = load_progress(found)
+    return Session(load_curriculum(), found, progress, warnings)
 
 
 def _version(value: bool) -> None:
@@ -123,25 +136,23 @@ def start(directory: Path = typer.Argument(Path(DEFAULT_DIRNAME), help="Folder t
 @friendly
 def list_exercises(workspace: Optional[Path] = WorkspaceOption) -> None:
     """Show every exercise with its status and your progress."""
-    curriculum, found = _context(workspace)
-    progress, warnings = load_progress(found)
+    session = _open(workspace)
     console = _console()
-    render_warnings(console, warnings)
-    render_list(console, curriculum, progress)
+    render_warnings(console, session.warnings)
+    render_list(console, session.curriculum, session.progress)
 
 
 @app.command()
 @friendly
 def hint(exercise: Optional[str] = ExerciseArgument, workspace: Optional[Path] = WorkspaceOption) -> None:
     """Reveal the next hint for an exercise: a nudge, then the concept, then a near-solution."""
-    curriculum, found = _context(workspace)
-    progress, warnings = load_progress(found)
-    chosen = _pick(curriculum, progress, exercise)
-    entry = progress.of(chosen)
+    session = _open(workspace)
+    chosen = session.pick(exercise)
+    entry = session.progress.of(chosen)
     entry.hints_shown = min(entry.hints_shown + 1, len(chosen.hints))
-    save_progress(found, progress)
+    save_progress(session.workspace, session.progress)
     console = _console()
-    render_warnings(console, warnings)
+    render_warnings(console, session.warnings)
     render_hint(console, chosen, entry.hints_shown)
 
 
@@ -160,12 +171,11 @@ def _instructions(path: Path, fallback: Path) -> str:
 @friendly
 def show(exercise: Optional[str] = ExerciseArgument, workspace: Optional[Path] = WorkspaceOption) -> None:
     """Show an exercise's instructions."""
-    curriculum, found = _context(workspace)
-    progress, _ = load_progress(found)
-    chosen = _pick(curriculum, progress, exercise)
-    path = found.exercise_file(chosen)
+    session = _open(workspace)
+    chosen = session.pick(exercise)
+    path = session.workspace.exercise_file(chosen)
     text = _instructions(path, chosen.stub_path)
-    render_markdown_file(_console(), f"{chosen.id} · {chosen.title} — {found.display_path(path)}", text)
+    render_markdown_file(_console(), f"{chosen.id} · {chosen.title} — {session.workspace.display_path(path)}", text)
 
 
 @app.command()
@@ -180,11 +190,11 @@ def check(
     from hnml_tutor.graders.runner import grade_exercise  # pytest and NumPy load only when grading
     from hnml_tutor.sandbox import Limits
 
-    curriculum, found = _context(workspace)
-    progress, warnings = load_progress(found)
-    chosen = _pick(curriculum, progress, exercise)
+    session = _open(workspace)
+    curriculum, found, progress = session.curriculum, session.workspace, session.progress
+    chosen = session.pick(exercise)
     err = _console(stderr=True)
-    render_warnings(err, warnings)
+    render_warnings(err, session.warnings)
     limits = Limits(time_limit=time_limit or chosen.time_limit)
     grade = functools.partial(grade_exercise, chosen, found.exercise_file(chosen), limits=limits, plots_dir=found.plots_dir)
     if as_json:
@@ -215,8 +225,8 @@ def check(
 def reset(exercise: str = typer.Argument(..., help="Exercise to restore to its original stub."),
           workspace: Optional[Path] = WorkspaceOption) -> None:
     """Restore an exercise's original file; your version is backed up next to it first."""
-    curriculum, found = _context(workspace)
-    chosen = curriculum.resolve(exercise)
+    found = find_workspace(workspace)
+    chosen = load_curriculum().resolve(exercise)
     backup = reset_exercise(found, chosen)
     console = _console()
     console.print(f"Restored {found.display_path(found.exercise_file(chosen))}.")
@@ -230,11 +240,10 @@ def solution(exercise: Optional[str] = ExerciseArgument, workspace: Optional[Pat
     """Show the reference solution of an exercise you have passed."""
     from rich.syntax import Syntax
 
-    curriculum, found = _context(workspace)
-    progress, _ = load_progress(found)
-    chosen = curriculum.resolve(exercise) if exercise else next(
-        (e for e in reversed(curriculum.exercises) if progress.of(e).status == DONE), curriculum.exercises[0])
-    if progress.of(chosen).status != DONE:
+    session = _open(workspace)
+    done = [e for e in session.curriculum.exercises if session.progress.of(e).status == DONE]
+    chosen = session.pick(exercise) if exercise or not done else done[-1]
+    if session.progress.of(chosen).status != DONE:
         raise TutorError(f"The solution of {chosen.id} unlocks once your own version passes.",
                          f"Keep going: `hnml-tutor check {chosen.id}`, and `hnml-tutor hint {chosen.id}` if stuck.")
     source = chosen.solution_path.read_text(encoding="utf-8")

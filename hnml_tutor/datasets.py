@@ -141,7 +141,7 @@ class Source:
     description: str
     path: Path
 
-    def load(self, name: str) -> dict[str, np.ndarray] | None:
+    def load(self) -> dict[str, np.ndarray] | None:
         if self.path.suffix == ".npz":
             return _load_npz(self.path)
         if self.path.is_dir():
@@ -235,7 +235,7 @@ def load_arrays(name: str) -> dict[str, np.ndarray]:
         return cached
     tried = []
     for source in local_sources(name):
-        arrays = source.load(name)
+        arrays = source.load()
         if arrays is None:
             tried.append(f"{source.description}: {source.path} (not there)")
             continue

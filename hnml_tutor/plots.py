@@ -30,7 +30,7 @@ def _save(figure, path: Path) -> Path:
 
 
 def digit_grid(images: np.ndarray, labels: list[str], title: str, path: Path) -> Path:
-    """A 4-wide grid of images with their labels underneath."""
+    """A grid of images, up to 8 per row, with their labels above them."""
     count = len(images)
     columns = min(8, count)
     rows = int(np.ceil(count / columns))

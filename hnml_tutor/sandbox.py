@@ -142,9 +142,7 @@ def _child_environment(extra: dict[str, str] | None) -> dict[str, str]:
 
 def _read_output(path: Path, cap: int) -> str:
     with open(path, "rb") as handle:
-        data = handle.read(cap)
-    text = data.decode("utf-8", errors="replace")
-    return text
+        return handle.read(cap).decode("utf-8", errors="replace")
 
 
 def _watch(process: subprocess.Popen, limits: Limits, output_path: Path) -> tuple[str, str]:

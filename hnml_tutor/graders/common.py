@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from hnml_tutor.graders.mistakes import hint_for_error
-from hnml_tutor.graders.vocabulary import fail
+from hnml_tutor.graders.vocabulary import describe, fail
 from hnml_tutor.sandbox import SandboxRun
+from hnml_tutor.transport import ModelFile, ModelSaveError
 
 SKIP_REASON = "skipped: fix the first failing check above first"
 
@@ -121,9 +122,6 @@ def prewarm_keras() -> None:
 
 def load_returned_model(value: Any, what: str):
     """Load a model the learner returned (``safe_mode=True``), failing with a reason when impossible."""
-    from hnml_tutor.graders.vocabulary import describe
-    from hnml_tutor.transport import ModelFile, ModelSaveError
-
     if isinstance(value, ModelSaveError):
         fail(f"{what} could not be saved, so the grader can't inspect it.",
              found=value.message,
