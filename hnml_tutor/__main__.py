@@ -2,4 +2,5 @@
 
 from hnml_tutor.cli import main
 
-main()
+if __name__ == "__main__":  # grading workers are spawned processes that import the main module again
+    main()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import functools
 import json
+import os
 import sys
 import time
 import traceback
@@ -248,6 +249,43 @@ def solution(exercise: Optional[str] = ExerciseArgument, workspace: Optional[Pat
                          f"Keep going: `hnml-tutor check {chosen.id}`, and `hnml-tutor hint {chosen.id}` if stuck.")
     source = chosen.solution_path.read_text(encoding="utf-8")
     _console().print(Syntax(source, "python", line_numbers=True, word_wrap=True))
+
+
+@app.command()
+@friendly
+def grade(
+    submissions: Path = typer.Argument(..., help="Folder with one learner per child: a workspace folder or a .zip of one."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for gradebook.csv, results/ and feedback/."),
+    exercises: Optional[str] = typer.Option(None, "--exercises", "-e", help="Which exercises, e.g. 01-07 or 2,5 (default: all)."),
+    workers: int = typer.Option(os.cpu_count() or 1, "--workers", "-j", min=1, help="Learners graded in parallel (default: the number of cores)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Seconds a learner's code may run per exercise (default: each exercise's own limit)."),
+    memory: int = typer.Option(4096, "--memory", min=256, help="MiB of memory a learner's code may use per exercise."),
+    tests: Optional[Path] = typer.Option(None, "--tests", help="Folder of instructor-only tests named test_<id>_*.py (hidden tests)."),
+    resume: bool = typer.Option(False, "--resume", help="Keep exercises an interrupted run already graded; grade the rest."),
+    seed: int = typer.Option(12345, "--seed", help="Random seed for everything graded (same seed, same grades)."),
+) -> None:
+    """Grade a whole class: gradebook, Gradescope results and HTML feedback, every learner's code isolated."""
+    from hnml_tutor.classroom.display import GradingDisplay, render_summary
+    from hnml_tutor.classroom.run import GradeSettings, grade_class
+
+    settings = GradeSettings(exercises=load_curriculum().select(exercises), workers=workers, timeout=timeout,
+                             memory_mb=memory, tests_dir=tests, seed=seed, resume=resume)
+    console = _console()
+    total = sum(1 for _ in submissions.iterdir()) * len(settings.exercises) if submissions.is_dir() else 0
+    try:
+        with GradingDisplay(console, total) as display:
+            result = grade_class(submissions, out, settings, display)
+    except KeyboardInterrupt:
+        _console(stderr=True).print("Interrupted. Every exercise graded so far is kept in "
+                                    f"{out}; run the same command with --resume to carry on.")
+        raise typer.Exit(130) from None
+    render_warnings(console, [f"skipped {note}" for note in result.skipped])
+    render_summary(console, result.exercise_ids, result.outcomes)
+    console.print(f"Graded {result.graded} exercise(s)" + (f", reused {result.reused} from the earlier run" if result.reused else "")
+                  + f" in {result.wall_time:.1f} s.")
+    console.print(f"Gradebook:          [bold]{out / 'gradebook.csv'}[/]")
+    console.print(f"Gradescope results: [bold]{out / 'results'}/[/]")
+    console.print(f"Feedback pages:     [bold]{out / 'feedback'}/[/]")
 
 
 def main() -> None:

@@ -29,6 +29,11 @@ class Exercise:
     time_limit: float
     hints: tuple[str, ...]
     threshold: float | None = None
+    credit: tuple[tuple[str, float], ...] = ()
+
+    def check_points(self, check_name: str) -> float:
+        """Points a grader check is worth (0 for a check the manifest does not name)."""
+        return dict(self.credit).get(check_name, 0.0)
 
     @property
     def filename(self) -> str:
@@ -111,7 +116,17 @@ def _exercise_from_entry(entry: dict) -> Exercise:
         time_limit=float(entry.get("time_limit", 60)),
         hints=tuple(entry["hints"]),
         threshold=entry.get("threshold"),
+        credit=tuple((str(name), float(points)) for name, points in entry.get("credit", {}).items()),
     )
+
+
+def _validate_credit(exercise: Exercise, path: Path) -> None:
+    if not exercise.credit:
+        raise ValueError(f"{path}: exercise {exercise.id} has no [exercises.credit] table")
+    total = sum(points for _, points in exercise.credit)
+    if abs(total - exercise.points) > 1e-9 or any(points < 0 for _, points in exercise.credit):
+        raise ValueError(f"{path}: the credit of exercise {exercise.id} adds up to {total:g}, "
+                         f"not its {exercise.points:g} points")
 
 
 def parse_curriculum(path: Path) -> Curriculum:
@@ -121,6 +136,8 @@ def parse_curriculum(path: Path) -> Curriculum:
     ids = [e.id for e in exercises]
     if len(set(ids)) != len(ids):
         raise ValueError(f"duplicate exercise ids in {path}: {ids}")
+    for exercise in exercises:
+        _validate_credit(exercise, path)
     return Curriculum(welcome=data["welcome"], final=data["final"], exercises=exercises)
 
 

@@ -27,10 +27,16 @@ class CheckResult:
     hint: str | None = None
     details: str | None = None
     hidden: bool = False
+    max_points: float = 0.0
 
     @property
     def passed(self) -> bool:
         return self.status == PASSED
+
+    @property
+    def points(self) -> float:
+        """Points earned: all of the check's points when it passed, none otherwise."""
+        return self.max_points if self.passed else 0.0
 
 
 @dataclass

@@ -123,6 +123,7 @@ class GradingPlugin:
         doc = (item.function.__doc__ or item.name).strip().splitlines()[0] if hasattr(item, "function") else item.name
         result = CheckResult(name=item.name, description=doc, status=status)
         result.hidden = Path(str(item.fspath)) in self.hidden_paths
+        result.max_points = check_points(item, self.context.exercise, result.hidden)
         if isinstance(error, CheckFailed):
             result.message = error.rationale
             result.expected, result.found = error.expected, error.found
@@ -157,6 +158,15 @@ class GradingPlugin:
             else:
                 self._record(item, FAILED if isinstance(error, CheckFailed) else ERROR, error)
         return report
+
+
+def check_points(item: pytest.Item, exercise: Exercise, hidden: bool) -> float:
+    """What a check is worth: the manifest's credit for a grader check, ``@pytest.mark.points(n)`` (default 1)
+    for an instructor's hidden test."""
+    if not hidden:
+        return exercise.check_points(getattr(item, "originalname", item.name))
+    marker = item.get_closest_marker("points")
+    return float(marker.args[0]) if marker is not None and marker.args else 1.0
 
 
 def _skip_reason(report) -> str:

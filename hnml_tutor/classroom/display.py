@@ -1,0 +1,86 @@
+"""What the instructor sees while a class is graded: a live progress display, then a summary table.
+
+On a terminal the progress is a Rich bar naming what each worker is grading; elsewhere (CI logs, a
+redirect to a file) it is one plain line per finished learner, so the log still tells the story.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from hnml_tutor.classroom.gradebook import format_points, learner_total
+from hnml_tutor.classroom.outcome import Outcome
+from hnml_tutor.classroom.worker import Task
+
+
+class GradingDisplay:
+    """Context manager fed by the coordinator's callbacks."""
+
+    def __init__(self, console: Console, total: int) -> None:
+        self.console = console
+        self.active: dict[tuple[str, str], str] = {}
+        self.progress: Progress | None = None
+        self.total = total
+        self._task_id = None
+
+    def __enter__(self) -> "GradingDisplay":
+        if self.console.is_terminal and self.total:
+            self.progress = Progress(SpinnerColumn(), TextColumn("[bold]Grading[/]"), BarColumn(),
+                                     MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+                                     console=self.console, transient=True)
+            self.progress.start()
+            self._task_id = self.progress.add_task("", total=self.total)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def _refresh(self, advance: int = 0) -> None:
+        if self.progress is not None:
+            now = ", ".join(sorted(self.active.values()))
+            self.progress.update(self._task_id, advance=advance, description=now)
+
+    def started(self, task: Task) -> None:
+        self.active[task.key] = f"{task.learner} {task.exercise_id}"
+        self._refresh()
+
+    def finished(self, task: Task, outcome: Outcome) -> None:
+        self.active.pop(task.key, None)
+        self._refresh(advance=1)
+
+    def learner_done(self, learner: str, outcomes: list[Outcome]) -> None:
+        total, maximum = learner_total(outcomes)
+        line = Text(f"graded {learner}: {format_points(total)}/{format_points(maximum)}")
+        if self.progress is not None:
+            self.progress.console.print(line)
+        else:
+            self.console.print(line)
+
+
+def render_summary(console: Console, exercise_ids: list[str], outcomes: dict[str, dict[str, Outcome]]) -> None:
+    """One row per learner: points per exercise (red for zero), total, and why the first points were lost."""
+    table = Table(title="Gradebook", header_style="bold", show_lines=False)
+    table.add_column("learner")
+    for exercise_id in exercise_ids:
+        table.add_column(exercise_id, justify="right")
+    table.add_column("total", justify="right", style="bold")
+    table.add_column("first problem", overflow="fold", max_width=60)
+    for learner in sorted(outcomes):
+        mine = outcomes[learner]
+        cells = []
+        for exercise_id in exercise_ids:
+            outcome = mine.get(exercise_id)
+            if outcome is None:
+                cells.append(Text("—", style="dim"))
+                continue
+            style = "green" if outcome.full_marks else ("red" if outcome.points == 0 else "yellow")
+            cells.append(Text(format_points(outcome.points), style=style))
+        total, maximum = learner_total(list(mine.values()))
+        ordered = [mine[e] for e in exercise_ids if e in mine]
+        problem = next((f"{o.exercise_id}: {o.summary}" for o in ordered if not o.full_marks and o.summary), "")
+        table.add_row(learner, *cells, f"{format_points(total)}/{format_points(maximum)}", Text(problem, style="dim"))
+    console.print(table)

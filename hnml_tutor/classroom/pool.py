@@ -1,0 +1,169 @@
+"""Runs grading tasks on N worker processes and survives whatever happens to any one of them.
+
+Each worker grades one task at a time. The coordinator waits on the workers' pipes and process handles
+together: an outcome is handed on the moment it arrives; a worker that dies (a learner's code can kill
+its parent) or overruns its task's deadline costs that one task a zero with the reason, its stray
+processes are stopped, and a fresh worker takes its place. Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from pathlib import Path
+from typing import Callable
+
+from hnml_tutor.classroom.outcome import Outcome
+from hnml_tutor.classroom.worker import RUN_MARKER, Task, serve
+
+TASKS_PER_WORKER = 40  # a fresh process now and then keeps memory from creeping up over a big class
+GRADER_OVERHEAD_SECONDS = 300  # the grader's own work on top of the learner's time (first reference training)
+
+
+def task_deadline(task: Task) -> float:
+    """Seconds a worker may spend on ``task`` before it is presumed stuck and replaced."""
+    return 3 * task.time_limit + GRADER_OVERHEAD_SECONDS
+
+
+def marked_processes(prefix: str) -> list[int]:
+    """Processes whose environment carries a grading-run marker starting with ``prefix``."""
+    needle = f"{RUN_MARKER}={prefix}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if any(item.startswith(needle) for item in environ.split(b"\0")):
+            found.append(int(entry.name))
+    return found
+
+
+def stop_marked(prefix: str) -> int:
+    """Kill every process of a run (or of one worker) still alive; returns how many were stopped."""
+    stopped = 0
+    for pid in marked_processes(prefix):
+        try:
+            os.kill(pid, signal.SIGKILL)
+            stopped += 1
+        except (ProcessLookupError, PermissionError):
+            continue
+    return stopped
+
+
+@dataclass
+class _Worker:
+    index: int
+    process: multiprocessing.Process
+    connection: object
+    marker: str
+    task: Task | None = None
+    started: float = 0.0
+    done: int = 0
+
+
+@dataclass
+class WorkerPool:
+    """``size`` grading workers sharing one scratch folder and one log folder."""
+
+    size: int
+    scratch: Path
+    log_dir: Path
+    run_id: str
+    tasks_per_worker: int = TASKS_PER_WORKER
+    deadline: Callable[[Task], float] = task_deadline
+    _context: object = field(default_factory=lambda: multiprocessing.get_context("spawn"))
+    _generation: int = 0
+
+    def _start(self, index: int) -> _Worker:
+        self._generation += 1
+        marker = f"{self.run_id}:{index}:{self._generation}"
+        parent_end, child_end = self._context.Pipe()
+        log = self.log_dir / f"worker-{index}.log"
+        environment_marker = {RUN_MARKER: marker}
+        previous = {key: os.environ.get(key) for key in environment_marker}
+        os.environ.update(environment_marker)  # the spawned worker inherits it from its very first instruction
+        try:
+            process = self._context.Process(target=serve, args=(child_end, str(self.scratch), str(log), marker),
+                                            name=f"hnml-grade-worker-{index}", daemon=True)
+            process.start()
+        finally:
+            for key, value in previous.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        child_end.close()
+        return _Worker(index, process, parent_end, marker)
+
+    def _retire(self, worker: _Worker, *, kill: bool) -> None:
+        if kill:
+            worker.process.kill()
+        else:
+            try:
+                worker.connection.send(None)
+            except OSError:
+                pass
+        worker.process.join(timeout=10)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        worker.connection.close()
+        stop_marked(worker.marker)
+
+    def run(self, tasks: list[Task], on_start: Callable[[Task], None], on_done: Callable[[Task, Outcome], None]) -> None:
+        """Grade every task; ``on_done`` is called exactly once per task, in the coordinator's process."""
+        pending = deque(tasks)
+        workers = [self._start(i) for i in range(min(self.size, len(tasks)))]
+        try:
+            while pending or any(w.task for w in workers):
+                for worker in workers:
+                    if worker.task is None and pending:
+                        worker.task, worker.started = pending.popleft(), time.monotonic()
+                        worker.connection.send(worker.task)
+                        on_start(worker.task)
+                busy = [w for w in workers if w.task is not None]
+                wait([w.connection for w in busy] + [w.process.sentinel for w in busy], timeout=1.0)
+                for position, worker in enumerate(workers):
+                    if worker.task is not None:
+                        workers[position] = self._collect(worker, on_done, bool(pending))
+        finally:
+            for worker in workers:
+                self._retire(worker, kill=worker.task is not None)
+            stop_marked(self.run_id + ":")
+
+    def _collect(self, worker: _Worker, on_done, more_to_do: bool) -> _Worker:
+        """Hand on ``worker``'s outcome if it has one; replace the worker if it died or overran."""
+        task = worker.task
+        elapsed = time.monotonic() - worker.started
+        if worker.connection.poll():
+            try:
+                outcome = Outcome.from_dict(worker.connection.recv())
+            except (EOFError, OSError):
+                outcome = None
+            if outcome is not None:
+                worker.task, worker.done = None, worker.done + 1
+                on_done(task, outcome)
+                if worker.done >= self.tasks_per_worker and more_to_do:
+                    self._retire(worker, kill=False)
+                    return self._start(worker.index)
+                return worker
+        if worker.process.is_alive() and elapsed <= self.deadline(task):
+            return worker
+        if worker.process.is_alive():
+            reason = (f"grading took longer than {self.deadline(task):.0f} s and was stopped "
+                      "(the learner's code or the grader got stuck)")
+        else:
+            reason = (f"the grading process stopped unexpectedly (exit code {worker.process.exitcode}) while "
+                      "grading this exercise; the learner's code may have killed it")
+        worker.task = None
+        self._retire(worker, kill=True)
+        on_done(task, task.not_graded(reason, duration=elapsed))
+        return self._start(worker.index)

@@ -1,0 +1,116 @@
+"""A grading worker: a long-lived process that grades one exercise of one learner at a time.
+
+The coordinator (:mod:`hnml_tutor.classroom.pool`) starts a few of these and hands them tasks. A worker
+runs the pytest grader in its own process (so TensorFlow is imported once per worker, not once per task),
+and the learner's code still runs one level further down, in the sandbox's child process, on a fresh copy
+of the learner's exercises. Whatever happens to that copy is thrown away with it.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import shutil
+import sys
+import tempfile
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from hnml_tutor.classroom.outcome import Outcome
+
+# Every process started on behalf of a grading run carries this variable, so strays can be found and stopped.
+RUN_MARKER = "HNML_TUTOR_GRADING_RUN"
+
+
+@dataclass(frozen=True)
+class Task:
+    """Grade exercise ``exercise_id`` of ``learner`` on a copy of ``files`` (the learner's snapshot)."""
+
+    learner: str
+    exercise_id: str
+    title: str
+    files: tuple[tuple[str, bytes], ...]
+    time_limit: float
+    memory_mb: int
+    max_points: float
+    seed: int
+    fingerprint: str
+    hidden_files: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.learner, self.exercise_id
+
+    def not_graded(self, reason: str, duration: float = 0.0) -> Outcome:
+        return Outcome.not_graded(self.learner, self.exercise_id, self.title, self.max_points, reason,
+                                  fingerprint=self.fingerprint, duration=duration)
+
+
+def grade_task(task: Task, scratch: Path) -> Outcome:
+    """Grade one task on a throw-away copy of the learner's exercises; never raises."""
+    from hnml_tutor.classroom.submissions import write_exercises
+    from hnml_tutor.curriculum import load_curriculum
+    from hnml_tutor.errors import TutorError
+    from hnml_tutor.graders.runner import GraderBroken, grade_exercise
+    from hnml_tutor.sandbox import Limits
+
+    exercise = load_curriculum().resolve(task.exercise_id)
+    task_dir = Path(tempfile.mkdtemp(prefix=f"{task.exercise_id}-", dir=scratch))
+    workspace_copy = task_dir / "workspace"
+    try:
+        exercises = write_exercises(task.files, workspace_copy)
+        report = grade_exercise(
+            exercise,
+            exercises / exercise.filename,
+            limits=Limits(time_limit=task.time_limit, memory_mb=task.memory_mb),
+            hidden_tests=tuple(Path(p) for p in task.hidden_files),
+            seed=task.seed,
+            workdir=workspace_copy,
+        )
+        return Outcome.from_report(task.learner, report, task.max_points, task.fingerprint)
+    except GraderBroken as error:
+        print(f"[{task.learner} {task.exercise_id}] grader broken: {error}\n{error.output}", file=sys.stderr)
+        return task.not_graded(f"the grader could not run ({error}); the worker log has pytest's output")
+    except TutorError as error:
+        return task.not_graded(error.problem)
+    except Exception as error:  # a bug of ours must cost one exercise, not the whole class
+        traceback.print_exc()
+        return task.not_graded(f"internal error of the grader: {type(error).__name__}: {error}")
+    finally:
+        shutil.rmtree(task_dir, ignore_errors=True)
+        _release_models()
+
+
+def _release_models() -> None:
+    if "keras" in sys.modules:
+        sys.modules["keras"].backend.clear_session()
+    gc.collect()
+
+
+def _quiet(log_path: Path) -> None:
+    """Send this process's own output (TensorFlow's C++ logs included) to a log file, off the terminal."""
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    sys.stdout = open(1, "w", buffering=1, closefd=False)
+    sys.stderr = open(2, "w", buffering=1, closefd=False)
+
+
+def serve(connection, scratch: str, log_path: str, marker: str) -> None:
+    """Worker main loop: receive a task, send back its outcome as a dict, until told to stop (None)."""
+    _quiet(Path(log_path))
+    os.environ[RUN_MARKER] = marker
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ["TMPDIR"] = scratch
+    tempfile.tempdir = None  # pick up TMPDIR: sandbox job folders then live inside the run's scratch folder
+    while True:
+        try:
+            task = connection.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        outcome = grade_task(task, Path(scratch))
+        connection.send(outcome.to_dict())
