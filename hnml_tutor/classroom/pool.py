@@ -87,19 +87,9 @@ class WorkerPool:
         marker = f"{self.run_id}:{index}:{self._generation}"
         parent_end, child_end = self._context.Pipe()
         log = self.log_dir / f"worker-{index}.log"
-        environment_marker = {RUN_MARKER: marker}
-        previous = {key: os.environ.get(key) for key in environment_marker}
-        os.environ.update(environment_marker)  # the spawned worker inherits it from its very first instruction
-        try:
-            process = self._context.Process(target=serve, args=(child_end, str(self.scratch), str(log), marker),
-                                            name=f"hnml-grade-worker-{index}", daemon=True)
-            process.start()
-        finally:
-            for key, value in previous.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        process = self._context.Process(target=serve, args=(child_end, str(self.scratch), str(log), marker),
+                                        name=f"hnml-grade-worker-{index}", daemon=True)
+        process.start()
         child_end.close()
         return _Worker(index, process, parent_end, marker)
 

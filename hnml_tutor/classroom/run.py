@@ -88,7 +88,7 @@ def _grader_digest() -> str:
 
 def _fingerprint(base: str, submission: subs.Submission, exercise: Exercise, settings: GradeSettings,
                  hidden: HiddenTests) -> str:
-    parts = [base, submission.digest, exercise.id, str(settings.time_limit(exercise)), str(settings.memory_mb),
+    parts = [base, submission.digest(exercise.filename), exercise.id, str(settings.time_limit(exercise)), str(settings.memory_mb),
              str(settings.seed), hidden.digest if hidden.files_for(exercise.id) else ""]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 

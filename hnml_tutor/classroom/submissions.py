@@ -38,7 +38,9 @@ class Submission:
     exercises_dir: Path | None = None
     problem: str | None = None
     files: tuple[tuple[str, bytes], ...] = ()
-    digest: str = ""
+
+    def digest(self, exercise_file: str) -> str:
+        return digest_files(self.files, exercise_file)
 
 
 def learner_name(entry: Path) -> str:
@@ -158,10 +160,16 @@ def snapshot(exercises_dir: Path) -> tuple[tuple[str, bytes], ...]:
     return tuple(files)
 
 
-def digest_files(files: tuple[tuple[str, bytes], ...]) -> str:
-    """A fingerprint of what is graded, so ``--resume`` regrades a learner whose files changed."""
+def digest_files(files: tuple[tuple[str, bytes], ...], exercise_file: str) -> str:
+    """A fingerprint of what grading ``exercise_file`` depends on, so ``--resume`` regrades what changed.
+
+    That is the exercise's own file and every helper next to it, but not the learner's other exercises:
+    finishing 05 does not make a resumed run regrade 01-04.
+    """
     digest = hashlib.sha256()
     for name, data in files:
+        if EXERCISE_FILE.match(name) and name != exercise_file:
+            continue
         digest.update(name.encode("utf-8", "surrogateescape") + b"\0" + hashlib.sha256(data).digest())
     return digest.hexdigest()
 
@@ -204,8 +212,7 @@ def _prepare(entry: Path, learner: str, unpack_root: Path) -> Submission:
         return Submission(learner, entry, problem=(
             f"No exercise files found in {entry.name}: expected an exercises/ folder with files such as "
             "01_load.py (a workspace made by `hnml-tutor start`)."))
-    files = snapshot(exercises_dir)
-    return Submission(learner, entry, exercises_dir=exercises_dir, files=files, digest=digest_files(files))
+    return Submission(learner, entry, exercises_dir=exercises_dir, files=snapshot(exercises_dir))
 
 
 def discover(submissions: Path, unpack_root: Path) -> tuple[list[Submission], list[str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import traceback
@@ -101,6 +102,7 @@ def _quiet(log_path: Path) -> None:
 def serve(connection, scratch: str, log_path: str, marker: str) -> None:
     """Worker main loop: receive a task, send back its outcome as a dict, until told to stop (None)."""
     _quiet(Path(log_path))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle; it stops the workers
     os.environ[RUN_MARKER] = marker
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ["TMPDIR"] = scratch

@@ -1,0 +1,67 @@
+"""Building learner workspaces and classes for the instructor-grading tests and the benchmark."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+from hnml_tutor.curriculum import load_curriculum
+
+
+def solution(exercise_id: str) -> str:
+    return load_curriculum().resolve(exercise_id).solution_path.read_text(encoding="utf-8")
+
+
+def stub(exercise_id: str) -> str:
+    return load_curriculum().resolve(exercise_id).stub_path.read_text(encoding="utf-8")
+
+
+def filename(exercise_id: str) -> str:
+    return load_curriculum().resolve(exercise_id).filename
+
+
+def make_workspace(folder: Path, files: dict[str, str | bytes]) -> Path:
+    """A workspace as ``hnml-tutor start`` leaves it, with ``files`` (by exercise id or path) in it."""
+    (folder / "exercises").mkdir(parents=True)
+    (folder / "plots").mkdir()
+    (folder / ".hnml-tutor").mkdir()
+    for key, content in files.items():
+        path = folder / "exercises" / filename(key) if key.isdigit() else folder / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return folder
+
+
+def zip_folder(folder: Path, archive: Path, *, prefix: str = "") -> Path:
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                zipped.write(path, prefix + path.relative_to(folder).as_posix())
+    return archive
+
+
+def read_gradebook(path: Path) -> dict[str, dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {row["learner"]: row for row in csv.DictReader(handle)}
+
+
+def feedback_for(out: Path, learner: str, exercise_id: str) -> str:
+    """Everything the Gradescope results tell a learner about one exercise, lower-cased."""
+    results = json.loads((out / "results" / f"{learner}.json").read_text(encoding="utf-8"))
+    return "\n".join(t["name"] + "\n" + t["output"] for t in results["tests"] if exercise_id in t["tags"]).lower()
+
+
+def tree_digest(folder: Path) -> str:
+    """Every path and byte under ``folder``: equal digests mean nothing was touched."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        digest.update(str(path.relative_to(folder)).encode())
+        if path.is_file() and not path.is_symlink():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
