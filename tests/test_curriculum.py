@@ -39,3 +39,24 @@ def test_select_ranges_and_lists():
     assert [e.id for e in CURRICULUM.select("02-04")] == ["02", "03", "04"]
     assert [e.id for e in CURRICULUM.select("7,1,1")] == ["07", "01"]
     assert len(CURRICULUM.select(None)) == len(CURRICULUM.exercises)
+
+
+@pytest.mark.parametrize("exercise", CURRICULUM.exercises, ids=lambda e: e.id)
+def test_credit_names_exactly_the_graders_checks(exercise):
+    """Partial credit comes from the manifest: every check of the grader is worth something, and nothing else is."""
+    import ast
+
+    tree = ast.parse(exercise.grader_path.read_text(encoding="utf-8"))
+    checks = [node.name for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]
+    assert [name for name, _ in exercise.credit] == checks
+    assert sum(points for _, points in exercise.credit) == exercise.points
+
+
+def test_a_manifest_whose_credit_does_not_add_up_is_refused(tmp_path):
+    from hnml_tutor.curriculum import parse_curriculum
+    from hnml_tutor.resources import exercises_dir
+
+    text = (exercises_dir() / "info.toml").read_text(encoding="utf-8").replace("test_is_mnist = 2", "test_is_mnist = 3")
+    (tmp_path / "info.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match="adds up to 11"):
+        parse_curriculum(tmp_path / "info.toml")

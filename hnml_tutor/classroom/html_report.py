@@ -50,6 +50,11 @@ dt { font-weight: 600; } dd { margin: 0; }
 code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: .9rem; }
 pre { background: #f6f8fa; border: 1px solid var(--line); padding: .6rem .8rem; overflow-x: auto; white-space: pre-wrap; }
 .reason { color: var(--bad); font-weight: 600; }
+@media (max-width: 600px) {
+  main { padding: 1rem .75rem 3rem; }
+  .line { flex-wrap: wrap; gap: .25rem .75rem; }
+  .feedback { margin-left: 0; }
+}
 .tag { font-size: .75rem; border: 1px solid var(--line); border-radius: 1rem; padding: 0 .5rem; color: var(--muted); }
 """
 
