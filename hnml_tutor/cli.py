@@ -288,6 +288,53 @@ def grade(
     console.print(f"Feedback pages:     [bold]{out / 'feedback'}/[/]")
 
 
+@app.command("gradescope-bundle")
+@friendly
+def gradescope_bundle(
+    target: Path = typer.Argument(Path("autograder.zip"), help="The zip to write (upload it as the assignment's autograder)."),
+    exercises: Optional[str] = typer.Option(None, "--exercises", "-e", help="Which exercises to grade, e.g. 01-07 (default: all)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Seconds per exercise (default: each exercise's own limit)."),
+    memory: int = typer.Option(4096, "--memory", min=256, help="MiB a learner's code may use per exercise."),
+    tests: Optional[Path] = typer.Option(None, "--tests", help="Folder of hidden tests named test_<id>_*.py to include."),
+    workers: int = typer.Option(2, "--workers", "-j", min=1, help="Exercises graded in parallel inside Gradescope's container."),
+    no_data: bool = typer.Option(False, "--no-data", help="Leave the data sets out (setup.sh then needs Keras' download)."),
+) -> None:
+    """Write a Gradescope autograder zip (setup.sh, run_autograder) that grades with hnml-tutor."""
+    from hnml_tutor.classroom.gradescope import write_bundle
+    from hnml_tutor.classroom.run import GradeSettings
+
+    if target.exists() and not target.is_file():
+        raise TutorError(f"{target} is a folder.", "Give the zip file's name, e.g. `hnml-tutor gradescope-bundle autograder.zip`.")
+    settings = GradeSettings(exercises=load_curriculum().select(exercises), workers=workers, timeout=timeout,
+                             memory_mb=memory, tests_dir=tests)
+    names = write_bundle(target, settings, include_data=not no_data)
+    console = _console()
+    console.print(f"Wrote [bold]{target}[/] ({target.stat().st_size / 1e6:.1f} MB, {len(names)} files): "
+                  f"exercises {', '.join(e.id for e in settings.exercises)}"
+                  + (f", hidden tests from {tests}" if tests else "") + ".")
+    console.print("Upload it on Gradescope as the programming assignment's autograder (Ubuntu base image). "
+                  "Learners submit their exercises/ files or their whole workspace as a zip.")
+
+
+@app.command("gradescope-run", hidden=True)
+@friendly
+def gradescope_run(
+    submission: Optional[Path] = typer.Argument(None, help="The submission folder (/autograder/submission)."),
+    results: Path = typer.Option(Path("/autograder/results/results.json"), "--results"),
+    config: Path = typer.Option(..., "--config", help="hnml-grade.json from the autograder zip."),
+    prepare_only: bool = typer.Option(False, "--prepare", help="Only decode the data and train the reference model."),
+) -> None:
+    """Inside Gradescope: grade one submission into results.json (run by run_autograder)."""
+    from hnml_tutor.classroom import gradescope
+
+    if prepare_only:
+        gradescope.prepare(config)
+        return
+    if submission is None:
+        raise TutorError("No submission folder given.", "run_autograder passes /autograder/submission.")
+    gradescope.grade_submission(submission, results, config)
+
+
 def main() -> None:
     """Entry point of the ``hnml-tutor`` script."""
     app()

@@ -101,6 +101,21 @@ def read_idx(path: Path) -> np.ndarray:
     raise ValueError(f"{path} is not an IDX image or label file (magic number {magic:#x})")
 
 
+def write_idx_folder(name: str, folder: Path) -> list[Path]:
+    """Write data set ``name`` as the four gzipped IDX files (the layout ``HNML_TUTOR_DATA`` reads)."""
+    name = canonical_name(name)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for key, array in load_arrays(name).items():
+        header = struct.pack(">II", 0x803 if array.ndim == 3 else 0x801, array.shape[0])
+        header += b"".join(struct.pack(">I", size) for size in array.shape[1:])
+        path = folder / f"{IDX_FILES[key]}.gz"
+        with gzip.GzipFile(path, "wb", compresslevel=6, mtime=0) as handle:  # mtime 0: the same bytes every time
+            handle.write(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+        written.append(path)
+    return written
+
+
 def _idx_folder_files(folder: Path) -> dict[str, Path] | None:
     """The four IDX files in ``folder`` (``.gz`` or plain), or None when any is missing."""
     found = {}

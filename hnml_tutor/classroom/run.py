@@ -143,8 +143,24 @@ class ClassGrading:
         self.output.write_text(self.output.gradebook, gradebook_csv(self.result.exercise_ids, complete))
 
     def run(self) -> ClassResult:
-        started = time.monotonic()
+        """Grade every learner found in the submissions folder."""
         _check_paths(self.submissions, self.output.root)
+
+        def find(unpack_root: Path) -> list[subs.Submission]:
+            learners, self.result.skipped = subs.discover(self.submissions, unpack_root)
+            if not learners:
+                raise TutorError(f"No learners found in {self.submissions}.",
+                                 "Each learner is a workspace folder or a .zip of one, directly inside that folder.")
+            return learners
+
+        return self._grade(find)
+
+    def run_single(self, learner: str) -> ClassResult:
+        """Grade ``submissions`` as one learner's hand-in (Gradescope's ``/autograder/submission``)."""
+        return self._grade(lambda unpack_root: [subs.single(self.submissions, learner, unpack_root)])
+
+    def _grade(self, find_learners) -> ClassResult:
+        started = time.monotonic()
         settings = self.settings
         for name in sorted({e.dataset for e in settings.exercises}):
             datasets.load_arrays(name)  # no data: one clear message now, not a zero for every learner
@@ -152,11 +168,7 @@ class ClassGrading:
         self.output.prepare(resume=settings.resume)
         scratch = Path(tempfile.mkdtemp(prefix="hnml-grade-"))
         try:
-            learners, self.result.skipped = subs.discover(self.submissions, scratch / "unpacked")
-            if not learners:
-                raise TutorError(f"No learners found in {self.submissions}.",
-                                 "Each learner is a workspace folder or a .zip of one, directly inside that folder.")
-            tasks = self._plan(learners, hidden)
+            tasks = self._plan(find_learners(scratch / "unpacked"), hidden)
             if tasks:
                 (scratch / "tasks").mkdir()
                 pool = WorkerPool(size=max(1, settings.workers), scratch=scratch / "tasks",

@@ -1,0 +1,216 @@
+"""Grading on Gradescope: the autograder zip (``hnml-tutor gradescope-bundle``) and what runs inside it.
+
+Gradescope builds an image from the zip by running ``setup.sh`` once, then runs ``run_autograder`` for
+every submission, with the learner's files in ``/autograder/submission`` and the results expected in
+``/autograder/results/results.json``. The zip carries everything that image needs and cannot download at
+grading time: hnml-tutor's own source, the data sets (as IDX files, verified on load), the instructor's
+hidden tests and the grading settings. Inside, grading is exactly ``hnml-tutor grade`` for one learner.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+from hnml_tutor import __version__, datasets
+from hnml_tutor.atomic import write_text_atomic
+from hnml_tutor.classroom.run import ClassGrading, GradeSettings
+from hnml_tutor.curriculum import load_curriculum
+from hnml_tutor.errors import TutorError
+from hnml_tutor.resources import exercises_dir, solutions_dir
+
+CONFIG_NAME = "hnml-grade.json"
+SOURCE_DIR = "hnml-tutor"
+LEARNER = "submission"
+EXECUTABLE = 0o100755 << 16
+REGULAR = 0o100644 << 16
+
+SETUP_SH = r"""#!/usr/bin/env bash
+# Gradescope runs this once, as root, while it builds the autograder image (internet available here).
+# It installs Python >= 3.11 if the image lacks it, hnml-tutor from the source in this zip, and then
+# decodes the data and trains the reference model once, so no submission waits for that.
+set -euo pipefail
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+PYTHON=""
+for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+        PYTHON="$candidate"; break
+    fi
+done
+if [ -z "$PYTHON" ]; then
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3.11 python3.11-venv
+    PYTHON=python3.11
+fi
+if ! "$PYTHON" -m venv --help >/dev/null 2>&1 || ! "$PYTHON" -c 'import ensurepip' >/dev/null 2>&1; then
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$(basename "$PYTHON")-venv" || \
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-venv
+fi
+"$PYTHON" -m venv "$ROOT/hnml-venv"
+"$ROOT/hnml-venv/bin/pip" install --quiet --upgrade pip
+"$ROOT/hnml-venv/bin/pip" install --quiet "$ROOT/source/hnml-tutor"
+HNML_TUTOR_DATA="$ROOT/source/data" HNML_TUTOR_CACHE="$ROOT/hnml-cache" \
+    "$ROOT/hnml-venv/bin/hnml-tutor" gradescope-run --prepare --config "$ROOT/source/hnml-grade.json"
+"""
+
+RUN_AUTOGRADER = r"""#!/usr/bin/env bash
+# Gradescope runs this for every submission. AUTOGRADER_ROOT and HNML_TUTOR_PYTHON only exist so the
+# script can be tried outside Gradescope (hnml-tutor's own tests run it against a fake /autograder).
+set -uo pipefail
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+PYTHON="${HNML_TUTOR_PYTHON:-$ROOT/hnml-venv/bin/python}"
+export HNML_TUTOR_DATA="$ROOT/source/data" HNML_TUTOR_CACHE="$ROOT/hnml-cache"
+mkdir -p "$ROOT/results"
+cd "$ROOT"
+"$PYTHON" -m hnml_tutor gradescope-run "$ROOT/submission" --results "$ROOT/results/results.json" \
+    --config "$ROOT/source/hnml-grade.json"
+status=$?
+if [ ! -s "$ROOT/results/results.json" ]; then
+    printf '{"score": 0, "output": "The autograder could not run (exit code %s). Please tell your instructor.", "tests": []}\n' \
+        "$status" > "$ROOT/results/results.json"
+fi
+"""
+
+
+def _dependencies() -> list[str]:
+    """hnml-tutor's own runtime requirements, as installed (extras left out)."""
+    try:
+        requirements = importlib.metadata.requires("hnml-tutor") or []
+    except importlib.metadata.PackageNotFoundError:
+        raise TutorError("hnml-tutor is not installed as a package, so its requirements are unknown.",
+                         "Install it (`pip install -e .` in a clone) and run gradescope-bundle again.") from None
+    return [r for r in requirements if "extra ==" not in r.replace("extra==", "extra ==")]
+
+
+def _pyproject(packages: list[str]) -> str:
+    dependencies = "\n".join(f"    {json.dumps(r)}," for r in _dependencies())
+    package_list = ", ".join(json.dumps(p) for p in packages)
+    return (
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        f'[project]\nname = "hnml-tutor"\nversion = "{__version__}"\nrequires-python = ">=3.11"\n'
+        f"dependencies = [\n{dependencies}\n]\n\n"
+        '[project.scripts]\nhnml-tutor = "hnml_tutor.cli:main"\n\n'
+        f"[tool.setuptools]\npackages = [{package_list}]\n\n"
+        '[tool.setuptools.package-data]\n"*" = ["*.toml", "*.ini"]\n'
+    )
+
+
+def _source_files() -> dict[str, Path]:
+    """hnml-tutor's installed source, laid out as one importable package tree (works for clones and wheels)."""
+    package = Path(__file__).resolve().parents[1]
+    files: dict[str, Path] = {}
+    for path in sorted(package.rglob("*")):
+        relative = path.relative_to(package)
+        if (not path.is_file() or "__pycache__" in relative.parts or relative.parts[0] in ("exercises", "solutions")
+                or path.suffix not in (".py", ".toml", ".ini")):
+            continue
+        files[f"hnml_tutor/{relative.as_posix()}"] = path
+    for name, folder in (("exercises", exercises_dir()), ("solutions", solutions_dir())):
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and path.suffix in (".py", ".toml"):
+                files[f"hnml_tutor/{name}/{path.name}"] = path
+    return files
+
+
+def _packages(files: dict[str, Path]) -> list[str]:
+    return sorted({Path(name).parent.as_posix().replace("/", ".") for name in files if name.endswith("/__init__.py")})
+
+
+def _add(zipped: zipfile.ZipFile, name: str, data: bytes, *, executable: bool = False) -> None:
+    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))  # fixed dates: the same zip for the same input
+    info.external_attr = EXECUTABLE if executable else REGULAR
+    info.compress_type = zipfile.ZIP_STORED if name.endswith(".gz") else zipfile.ZIP_DEFLATED
+    zipped.writestr(info, data)
+
+
+def write_bundle(target: Path, settings: GradeSettings, *, include_data: bool = True) -> list[str]:
+    """Write the autograder zip to ``target``; returns the names it holds."""
+    from hnml_tutor.classroom.hidden import collect_hidden_tests
+
+    target = Path(target)
+    hidden = collect_hidden_tests(settings.tests_dir, load_curriculum())  # broken hidden tests fail here, not on Gradescope
+    config = {
+        "exercises": [e.id for e in settings.exercises],
+        "timeout": settings.timeout,
+        "memory_mb": settings.memory_mb,
+        "seed": settings.seed,
+        "workers": settings.workers,
+        "hidden_tests": "hidden_tests" if hidden.files else None,
+    }
+    files = _source_files()
+    staging = Path(tempfile.mkdtemp(prefix="hnml-bundle-"))
+    try:
+        partial = staging / target.name
+        with zipfile.ZipFile(partial, "w") as zipped:
+            _add(zipped, "setup.sh", SETUP_SH.encode(), executable=True)
+            _add(zipped, "run_autograder", RUN_AUTOGRADER.encode(), executable=True)
+            _add(zipped, CONFIG_NAME, (json.dumps(config, indent=2) + "\n").encode())
+            _add(zipped, f"{SOURCE_DIR}/pyproject.toml", _pyproject(_packages(files)).encode())
+            for name, path in files.items():
+                _add(zipped, f"{SOURCE_DIR}/{name}", path.read_bytes())
+            for paths in hidden.files.values():
+                for path in paths:
+                    _add(zipped, f"hidden_tests/{path.name}", path.read_bytes())
+            if include_data:
+                for name in sorted({e.dataset for e in settings.exercises}):
+                    for path in datasets.write_idx_folder(name, staging / "data" / name):
+                        _add(zipped, f"data/{name}/{path.name}", path.read_bytes())
+            names = zipped.namelist()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(partial), target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return names
+
+
+def _settings_from(config_path: Path) -> GradeSettings:
+    try:
+        config = json.loads(Path(config_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise TutorError(f"The grading settings {config_path} could not be read ({error}).",
+                         "Rebuild the autograder zip with `hnml-tutor gradescope-bundle`.") from None
+    hidden = config.get("hidden_tests")
+    return GradeSettings(
+        exercises=load_curriculum().select(",".join(config["exercises"])),
+        workers=int(config.get("workers") or os.cpu_count() or 1),
+        timeout=config.get("timeout"),
+        memory_mb=int(config.get("memory_mb", 4096)),
+        tests_dir=Path(config_path).parent / hidden if hidden else None,
+        seed=int(config.get("seed", 12345)),
+    )
+
+
+def prepare(config_path: Path) -> None:
+    """At image build time: decode the data and train the reference model once, into the cache."""
+    from hnml_tutor import reference
+
+    for name in sorted({e.dataset for e in _settings_from(config_path).exercises}):
+        datasets.load_arrays(name)
+        reference.trained_reference(name)
+
+
+def _failure_results(problem: str, fix: str) -> str:
+    return json.dumps({"score": 0.0, "output": f"{problem}\n\n{fix}".strip(), "tests": []}, indent=2) + "\n"
+
+
+def grade_submission(submission: Path, results: Path, config_path: Path) -> None:
+    """Grade Gradescope's one submission folder into ``results`` (always written, whatever happens)."""
+    out = Path(tempfile.mkdtemp(prefix="hnml-gradescope-"))
+    try:
+        settings = _settings_from(config_path)
+        ClassGrading(Path(submission), out / "grades", settings).run_single(LEARNER)
+        write_text_atomic(results, (out / "grades" / "results" / f"{LEARNER}.json").read_text(encoding="utf-8"))
+    except TutorError as error:
+        write_text_atomic(results, _failure_results(error.problem, error.fix))
+    except Exception as error:  # Gradescope shows results.json; an empty one would hide what went wrong
+        write_text_atomic(results, _failure_results(f"The autograder failed: {type(error).__name__}: {error}",
+                                                    "Please tell your instructor; your work was not graded."))
+        raise
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
