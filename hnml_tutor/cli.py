@@ -257,7 +257,7 @@ def grade(
     submissions: Path = typer.Argument(..., help="Folder with one learner per child: a workspace folder or a .zip of one."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for gradebook.csv, results/ and feedback/."),
     exercises: Optional[str] = typer.Option(None, "--exercises", "-e", help="Which exercises, e.g. 01-07 or 2,5 (default: all)."),
-    workers: int = typer.Option(os.cpu_count() or 1, "--workers", "-j", min=1, help="Learners graded in parallel (default: the number of cores)."),
+    workers: int = typer.Option(os.cpu_count() or 1, "--workers", "-j", min=1, help="Grading processes working in parallel (default: the number of cores)."),
     timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Seconds a learner's code may run per exercise (default: each exercise's own limit)."),
     memory: int = typer.Option(4096, "--memory", min=256, help="MiB of memory a learner's code may use per exercise."),
     tests: Optional[Path] = typer.Option(None, "--tests", help="Folder of instructor-only tests named test_<id>_*.py (hidden tests)."),
@@ -271,9 +271,8 @@ def grade(
     settings = GradeSettings(exercises=load_curriculum().select(exercises), workers=workers, timeout=timeout,
                              memory_mb=memory, tests_dir=tests, seed=seed, resume=resume)
     console = _console()
-    total = sum(1 for _ in submissions.iterdir()) * len(settings.exercises) if submissions.is_dir() else 0
     try:
-        with GradingDisplay(console, total) as display:
+        with GradingDisplay(console) as display:
             result = grade_class(submissions, out, settings, display)
     except KeyboardInterrupt:
         _console(stderr=True).print("Interrupted. Every exercise graded so far is kept in "

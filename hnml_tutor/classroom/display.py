@@ -19,21 +19,25 @@ from hnml_tutor.classroom.worker import Task
 class GradingDisplay:
     """Context manager fed by the coordinator's callbacks."""
 
-    def __init__(self, console: Console, total: int) -> None:
+    def __init__(self, console: Console) -> None:
         self.console = console
         self.active: dict[tuple[str, str], str] = {}
         self.progress: Progress | None = None
-        self.total = total
         self._task_id = None
 
     def __enter__(self) -> "GradingDisplay":
-        if self.console.is_terminal and self.total:
+        return self
+
+    def planned(self, tasks: int) -> None:
+        """Known once the learners are found: how many exercises will be graded (the bar's length)."""
+        if self.console.is_terminal and tasks:
             self.progress = Progress(SpinnerColumn(), TextColumn("[bold]Grading[/]"), BarColumn(),
                                      MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
                                      console=self.console, transient=True)
             self.progress.start()
-            self._task_id = self.progress.add_task("", total=self.total)
-        return self
+            self._task_id = self.progress.add_task("", total=tasks)
+        elif tasks:
+            self.console.print(f"Grading {tasks} exercise(s)…")
 
     def __exit__(self, *exc) -> None:
         if self.progress is not None:
