@@ -18,6 +18,7 @@ from pathlib import Path
 from hnml_tutor.transport import decode_argument, encode_value
 
 MAX_MESSAGE = 2000
+_OFFLINE_INSTALLED = False  # set by a warm parent (hnml_tutor._zygote) that installed it before forking
 
 
 def _install_offline_datasets() -> None:
@@ -116,12 +117,12 @@ def _run_call(module, call: dict, folder: Path, learner_file: str, seed: int | N
     return outcome
 
 
-def main(folder: Path) -> None:
-    nonce = sys.stdin.readline().strip()
+def run_job(folder: Path, nonce: str) -> None:
+    """Run the job in ``folder``, write ``result.json`` stamped with ``nonce``, and end this process."""
     job = json.loads((folder / "job.json").read_text())
     learner_file = os.path.abspath(job["exercise_file"])
     result: dict = {"nonce": nonce, "calls": []}
-    if job.get("uses_keras"):
+    if job.get("uses_keras") and not _OFFLINE_INSTALLED:
         _install_offline_datasets()
     try:
         source = Path(learner_file).read_bytes().decode("utf-8")
@@ -141,6 +142,10 @@ def main(folder: Path) -> None:
     tmp.replace(folder / "result.json")
     # Skip interpreter teardown: TensorFlow's can take seconds and adds nothing.
     os._exit(0)
+
+
+def main(folder: Path) -> None:
+    run_job(folder, sys.stdin.readline().strip())
 
 
 if __name__ == "__main__":

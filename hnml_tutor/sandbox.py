@@ -119,12 +119,28 @@ def resident_memory(pid: int) -> int:
     return total
 
 
-def _kill_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    process.wait()
+class ColdProcess:
+    """A learner run in a process of its own (the default): Popen, with the group kill the limits need."""
+
+    lost = ""
+
+    def __init__(self, popen: subprocess.Popen) -> None:
+        self.popen = popen
+        self.pid = popen.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.popen.returncode
+
+    def poll(self) -> int | None:
+        return self.popen.poll()
+
+    def kill_group(self) -> None:
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.popen.wait()
 
 
 def _child_environment(extra: dict[str, str] | None) -> dict[str, str]:
@@ -145,26 +161,26 @@ def _read_output(path: Path, cap: int) -> str:
         return handle.read(cap).decode("utf-8", errors="replace")
 
 
-def _watch(process: subprocess.Popen, limits: Limits, output_path: Path) -> tuple[str, str]:
+def _watch(process, limits: Limits, output_path: Path) -> tuple[str, str]:
     """Wait for the child, enforcing the limits; returns (status, reason)."""
     started = time.monotonic()
     peak = 0
     while process.poll() is None:
         elapsed = time.monotonic() - started
         if elapsed > limits.time_limit:
-            _kill_group(process)
+            process.kill_group()
             return "timeout", f"did not finish within the time limit of {limits.time_limit:g} s"
         memory = resident_memory(process.pid)
         peak = max(peak, memory)
         if memory > limits.memory_mb * MIB:
-            _kill_group(process)
+            process.kill_group()
             return "memory", f"used more than the memory limit of {limits.memory_mb} MiB"
         try:
             size = output_path.stat().st_size
         except OSError:
             size = 0
         if size > limits.output_bytes:
-            _kill_group(process)
+            process.kill_group()
             return "output", f"printed more than {limits.output_bytes // 1024} KiB of output"
         time.sleep(POLL_SECONDS)
     return "finished", ""
@@ -204,6 +220,19 @@ def mentions_keras(path: Path) -> bool:
     return b"keras" in source or b"tensorflow" in source
 
 
+def _warm_start(launcher, folder: Path, cwd: Path, limits: Limits, nonce: str):
+    """A child forked by ``launcher``'s warm parent, or None to start one the ordinary way."""
+    if launcher is None:
+        return None
+    from hnml_tutor.warm import WarmStartFailed
+
+    (folder / "output.log").touch()
+    try:
+        return launcher.start(folder, cwd, limits.memory_mb, nonce)
+    except WarmStartFailed:
+        return None
+
+
 def run(
     exercise_file: Path,
     calls: tuple[Call, ...],
@@ -213,11 +242,14 @@ def run(
     uses_keras: bool | None = None,
     workdir: Path | None = None,
     env: dict[str, str] | None = None,
+    launcher=None,
 ) -> SandboxRun:
     """Run ``calls`` against the learner's ``exercise_file`` in a child process and collect the results.
 
     The job folder (arrays, saved models) stays alive until the returned run is discarded by the caller
-    through :func:`cleanup`; graders load returned models from it.
+    through :func:`cleanup`; graders load returned models from it. ``launcher`` (a
+    :class:`hnml_tutor.warm.WarmStarter`) forks the child from a warm parent instead of starting Python
+    afresh: the same limits and the same checks, without paying for the TensorFlow import every time.
     """
     if uses_keras is None:
         uses_keras = mentions_keras(Path(exercise_file))
@@ -239,22 +271,27 @@ def run(
     output_path = folder / "output.log"
     nonce = secrets.token_hex(16)
     started = time.monotonic()
-    with open(output_path, "wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "hnml_tutor._child", str(folder)],
-            stdin=subprocess.PIPE,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            cwd=workdir or folder,
-            env=_child_environment(env),
-            preexec_fn=lambda: _limit_child(limits.memory_mb),
-        )
-        try:
-            process.stdin.write((nonce + "\n").encode())
-            process.stdin.close()
-        except BrokenPipeError:
-            pass
+    process = _warm_start(launcher, folder, Path(workdir or folder), limits, nonce) if env is None else None
+    if process is not None:
         status, reason = _watch(process, limits, output_path)
+    else:
+        with open(output_path, "wb") as output:
+            popen = subprocess.Popen(
+                [sys.executable, "-I", "-m", "hnml_tutor._child", str(folder)],
+                stdin=subprocess.PIPE,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                cwd=workdir or folder,
+                env=_child_environment(env),
+                preexec_fn=lambda: _limit_child(limits.memory_mb),
+            )
+            try:
+                popen.stdin.write((nonce + "\n").encode())
+                popen.stdin.close()
+            except BrokenPipeError:
+                pass
+            process = ColdProcess(popen)
+            status, reason = _watch(process, limits, output_path)
     duration = time.monotonic() - started
     run_result = SandboxRun(
         status=status,
@@ -265,6 +302,9 @@ def run(
         folder=folder,
     )
     if status != "finished":
+        return run_result
+    if process.lost:
+        run_result.status, run_result.reason = "crashed", process.lost
         return run_result
     if process.returncode and process.returncode < 0:
         run_result.status, run_result.reason = _signal_reason(process.returncode)

@@ -84,7 +84,15 @@ HOSTILE_02 = {
     "prints_passed": "print('test_range_zero_to_one PASSED\\n<script>alert(1)</script> 10/10 ✓ all checks passed')\n",
     "fake_files": FAKE_FILES,
     "syntax_error": "def preprocess(images)\n    return images / 255.0\n",
-    "kills_its_grader": "import os, signal\ndef preprocess(images):\n    os.kill(os.getppid(), signal.SIGKILL)\n",
+    "kills_its_parent": "import os, signal\ndef preprocess(images):\n    os.kill(os.getppid(), signal.SIGKILL)\n",
+    "kills_the_grader": hostile("""
+        import os, signal
+        def preprocess(images):
+            for pid in (os.getppid(),):
+                with open(f"/proc/{pid}/status") as status:
+                    grandparent = next(int(l.split()[1]) for l in status if l.startswith("PPid:"))
+            os.kill(grandparent, signal.SIGKILL)
+    """),
     "leaves_a_daemon": hostile("""
         import subprocess, sys
         def preprocess(images):
@@ -107,7 +115,8 @@ REASONS = {
     "prints_passed": "no function `preprocess`",
     "fake_files": "no function `preprocess`",
     "syntax_error": "syntax error",
-    "kills_its_grader": "grading process stopped",
+    "kills_its_parent": "killed the process that started it",
+    "kills_the_grader": "grading process stopped",
     "leaves_a_daemon": "runtimeerror",
     "non_utf8": "utf-8",
     "missing_file": "missing",

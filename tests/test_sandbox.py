@@ -65,10 +65,25 @@ HOSTILE = {
 }
 
 
+@pytest.fixture(scope="module")
+def warm_starter():
+    from hnml_tutor.warm import WarmStarter
+
+    starter = WarmStarter()
+    yield starter
+    starter.close()
+
+
+@pytest.fixture(params=["cold", "warm"])
+def launcher(request, warm_starter):
+    """Every check runs both ways: a fresh Python per run (``check``) and forked from a warm parent (``grade``)."""
+    return warm_starter if request.param == "warm" else None
+
+
 @pytest.mark.parametrize("name", list(HOSTILE))
-def test_hostile_or_broken_file_fails_clearly(name, grade):
+def test_hostile_or_broken_file_fails_clearly(name, grade, launcher):
     source, phrases, options = HOSTILE[name]
-    report = grade("02", source, **options)
+    report = grade("02", source, launcher=launcher, **options)
     assert not report.passed
     text = failure_text(report)
     for phrase in phrases:
@@ -96,10 +111,21 @@ def test_missing_file_points_to_reset(tmp_path):
     assert not report.passed and "hnml-tutor reset 03" in report.checks[0].hint
 
 
-def test_memory_limit_leaves_real_training_alone(grade):
+def test_memory_limit_leaves_real_training_alone(grade, launcher):
     """TensorFlow reserves far more address space than it uses; the default limit must not trip on it."""
     report = grade("05", """
         def train(model, x_train, y_train):
             return model.fit(x_train, y_train, epochs=2, batch_size=128, validation_split=0.1, verbose=0)
-        """)
+        """, launcher=launcher)
     assert report.checks[0].passed, report.checks[0].message
+
+
+def test_a_learner_that_kills_the_warm_parent_only_fails_itself(grade, warm_starter):
+    report = grade("02", """
+        import os, signal
+        def preprocess(images):
+            os.kill(os.getppid(), signal.SIGKILL)
+        """, launcher=warm_starter)
+    assert "killed the process that started it" in failure_text(report)
+    after = grade("02", "def preprocess(images):\n    return images / 255.0\n", launcher=warm_starter)
+    assert after.passed, "the next run gets a fresh warm parent"

@@ -1,9 +1,10 @@
 """A grading worker: a long-lived process that grades one exercise of one learner at a time.
 
 The coordinator (:mod:`hnml_tutor.classroom.pool`) starts a few of these and hands them tasks. A worker
-runs the pytest grader in its own process (so TensorFlow is imported once per worker, not once per task),
-and the learner's code still runs one level further down, in the sandbox's child process, on a fresh copy
-of the learner's exercises. Whatever happens to that copy is thrown away with it.
+runs the pytest grader in its own process (so the grader imports TensorFlow once per worker, not once per
+task), and the learner's code still runs one level further down, in a sandbox child forked from the
+worker's warm parent (:mod:`hnml_tutor.warm`), on a fresh copy of the learner's exercises. Whatever happens
+to that copy is thrown away with it.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class Task:
                                   fingerprint=self.fingerprint, duration=duration)
 
 
-def grade_task(task: Task, scratch: Path) -> Outcome:
+def grade_task(task: Task, scratch: Path, launcher=None) -> Outcome:
     """Grade one task on a throw-away copy of the learner's exercises; never raises."""
     from hnml_tutor.classroom.submissions import write_exercises
     from hnml_tutor.curriculum import load_curriculum
@@ -68,6 +69,7 @@ def grade_task(task: Task, scratch: Path) -> Outcome:
             hidden_tests=tuple(Path(p) for p in task.hidden_files),
             seed=task.seed,
             workdir=workspace_copy,
+            launcher=launcher,
         )
         return Outcome.from_report(task.learner, report, task.max_points, task.fingerprint)
     except GraderBroken as error:
@@ -107,12 +109,19 @@ def serve(connection, scratch: str, log_path: str, marker: str) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ["TMPDIR"] = scratch
     tempfile.tempdir = None  # pick up TMPDIR: sandbox job folders then live inside the run's scratch folder
-    while True:
-        try:
-            task = connection.recv()
-        except (EOFError, OSError):
-            return
-        if task is None:
-            return
-        outcome = grade_task(task, Path(scratch))
-        connection.send(outcome.to_dict())
+    from hnml_tutor import warm
+
+    launcher = warm.WarmStarter() if warm.available() else None  # TensorFlow imported once per worker
+    try:
+        while True:
+            try:
+                task = connection.recv()
+            except (EOFError, OSError):
+                return
+            if task is None:
+                return
+            outcome = grade_task(task, Path(scratch), launcher)
+            connection.send(outcome.to_dict())
+    finally:
+        if launcher is not None:
+            launcher.close()

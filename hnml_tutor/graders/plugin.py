@@ -72,6 +72,7 @@ class GradingContext:
     limits: sandbox.Limits
     seed: int = 12345
     workdir: Path | None = None
+    launcher: object = None  # a hnml_tutor.warm.WarmStarter when grading a class; None starts Python afresh
 
 
 class GradingPlugin:
@@ -111,6 +112,7 @@ class GradingPlugin:
                 self.context.limits,
                 seed=self.context.seed if seed is None else seed,
                 workdir=self.context.workdir,
+                launcher=self.context.launcher,
             )
             self.runs.append(result)
             return result

@@ -57,6 +57,7 @@ def grade_exercise(
     hidden_tests: tuple[Path, ...] = (),
     seed: int = DEFAULT_SEED,
     workdir: Path | None = None,
+    launcher=None,
 ) -> ExerciseReport:
     """Grade ``learner_file`` as exercise ``exercise``; plots are drawn into ``plots_dir`` when given."""
     started = time.monotonic()
@@ -65,7 +66,8 @@ def grade_exercise(
         return _missing_file_report(exercise, learner_file)
     datasets.load_arrays(exercise.dataset)  # a missing data set is one clear message, not N failed checks
     limits = limits or sandbox.Limits(time_limit=exercise.time_limit)
-    plugin = GradingPlugin(GradingContext(exercise, learner_file, limits, seed=seed, workdir=workdir))
+    plugin = GradingPlugin(GradingContext(exercise, learner_file, limits, seed=seed, workdir=workdir,
+                                           launcher=launcher))
     plugin.hidden_paths = {Path(p).resolve() for p in hidden_tests}
     args = [
         str(exercise.grader_path),
