@@ -22,6 +22,7 @@ from rich.console import Console
 
 from hnml_tutor import __version__
 from hnml_tutor.curriculum import Curriculum, Exercise, load_curriculum
+from hnml_tutor.defaults import DEFAULT_MEMORY_MB, DEFAULT_SEED
 from hnml_tutor.errors import TutorError
 from hnml_tutor.feedback import (
     render_error,
@@ -259,10 +260,10 @@ def grade(
     exercises: Optional[str] = typer.Option(None, "--exercises", "-e", help="Which exercises, e.g. 01-07 or 2,5 (default: all)."),
     workers: int = typer.Option(os.cpu_count() or 1, "--workers", "-j", min=1, help="Grading processes working in parallel (default: the number of cores)."),
     timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Seconds a learner's code may run per exercise (default: each exercise's own limit)."),
-    memory: int = typer.Option(4096, "--memory", min=256, help="MiB of memory a learner's code may use per exercise."),
+    memory: int = typer.Option(DEFAULT_MEMORY_MB, "--memory", min=256, help="MiB of memory a learner's code may use per exercise."),
     tests: Optional[Path] = typer.Option(None, "--tests", help="Folder of instructor-only tests named test_<id>_*.py (hidden tests)."),
     resume: bool = typer.Option(False, "--resume", help="Keep exercises an interrupted run already graded; grade the rest."),
-    seed: int = typer.Option(12345, "--seed", help="Random seed for everything graded (same seed, same grades)."),
+    seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Random seed for everything graded (same seed, same grades)."),
 ) -> None:
     """Grade a whole class: gradebook, Gradescope results and HTML feedback, every learner's code isolated."""
     from hnml_tutor.classroom.display import GradingDisplay, render_summary
@@ -293,7 +294,7 @@ def gradescope_bundle(
     target: Path = typer.Argument(Path("autograder.zip"), help="The zip to write (upload it as the assignment's autograder)."),
     exercises: Optional[str] = typer.Option(None, "--exercises", "-e", help="Which exercises to grade, e.g. 01-07 (default: all)."),
     timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Seconds per exercise (default: each exercise's own limit)."),
-    memory: int = typer.Option(4096, "--memory", min=256, help="MiB a learner's code may use per exercise."),
+    memory: int = typer.Option(DEFAULT_MEMORY_MB, "--memory", min=256, help="MiB a learner's code may use per exercise."),
     tests: Optional[Path] = typer.Option(None, "--tests", help="Folder of hidden tests named test_<id>_*.py to include."),
     workers: int = typer.Option(2, "--workers", "-j", min=1, help="Exercises graded in parallel inside Gradescope's container."),
     no_data: bool = typer.Option(False, "--no-data", help="Leave the data sets out (setup.sh then needs Keras' download)."),

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hnml_tutor.defaults import DEFAULT_MEMORY_MB
 from hnml_tutor.transport import decode_value, encode_argument
 
 MIB = 1024 * 1024
@@ -38,7 +39,7 @@ class Limits:
     """What one run of learner code may use."""
 
     time_limit: float = 60.0
-    memory_mb: int = 4096
+    memory_mb: int = DEFAULT_MEMORY_MB
     output_bytes: int = 2 * MIB
 
 

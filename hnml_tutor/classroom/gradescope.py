@@ -21,6 +21,7 @@ from hnml_tutor import __version__, datasets
 from hnml_tutor.atomic import write_text_atomic
 from hnml_tutor.classroom.run import ClassGrading, GradeSettings
 from hnml_tutor.curriculum import load_curriculum
+from hnml_tutor.defaults import DEFAULT_MEMORY_MB, DEFAULT_SEED
 from hnml_tutor.errors import TutorError
 from hnml_tutor.resources import exercises_dir, solutions_dir
 
@@ -180,9 +181,9 @@ def _settings_from(config_path: Path) -> GradeSettings:
         exercises=load_curriculum().select(",".join(config["exercises"])),
         workers=int(config.get("workers") or os.cpu_count() or 1),
         timeout=config.get("timeout"),
-        memory_mb=int(config.get("memory_mb", 4096)),
+        memory_mb=int(config.get("memory_mb", DEFAULT_MEMORY_MB)),
         tests_dir=Path(config_path).parent / hidden if hidden else None,
-        seed=int(config.get("seed", 12345)),
+        seed=int(config.get("seed", DEFAULT_SEED)),
     )
 
 

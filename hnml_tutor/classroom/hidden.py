@@ -88,12 +88,11 @@ def collect_hidden_tests(folder: Path | None, curriculum: Curriculum) -> HiddenT
 def _weigh(hidden: HiddenTests) -> None:
     import pytest
 
-    from hnml_tutor.resources import graders_dir
+    from hnml_tutor.graders.runner import pytest_options
 
     collector = _Collector()
     paths = [str(p) for files in hidden.files.values() for p in files]
-    args = [*paths, "--collect-only", "-q", "-c", str(graders_dir() / "grading.ini"), "--rootdir", str(graders_dir()),
-            "--import-mode=importlib", "-p", "no:cacheprovider", "-o", "python_files=test_*.py", "-W", "ignore"]
+    args = [*paths, "--collect-only", *pytest_options("test_*.py")]
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         pytest.main(args, plugins=[collector])
     if collector.errors:

@@ -29,11 +29,10 @@ from hnml_tutor.classroom.pool import WorkerPool
 from hnml_tutor.classroom.store import OutputFolder
 from hnml_tutor.classroom.worker import Task
 from hnml_tutor.curriculum import Exercise, load_curriculum
+from hnml_tutor.defaults import DEFAULT_MEMORY_MB, DEFAULT_SEED
 from hnml_tutor.errors import TutorError
 from hnml_tutor.resources import exercises_dir, graders_dir, solutions_dir
 
-DEFAULT_SEED = 12345
-DEFAULT_MEMORY_MB = 4096
 
 
 @dataclass(frozen=True)

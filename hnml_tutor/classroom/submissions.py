@@ -117,6 +117,7 @@ def unpack_zip(archive: Path, target: Path) -> str | None:
                 destination = target.joinpath(*relative.parts)
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 destination.write_bytes(data)
+    # zipfile raises NotImplementedError for a compression method it does not support
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError, OSError) as error:
         return f"{archive.name} is not a readable zip file ({type(error).__name__}: {error})."
     return None

@@ -16,6 +16,7 @@ import pytest
 
 from hnml_tutor import datasets, reference, sandbox
 from hnml_tutor.curriculum import Exercise
+from hnml_tutor.defaults import DEFAULT_SEED
 from hnml_tutor.errors import TutorError
 from hnml_tutor.graders.vocabulary import CheckFailed
 from hnml_tutor.results import ERROR, FAILED, PASSED, SKIPPED, CheckResult, DigitPreview
@@ -70,7 +71,7 @@ class GradingContext:
     exercise: Exercise
     learner_file: Path
     limits: sandbox.Limits
-    seed: int = 12345
+    seed: int = DEFAULT_SEED
     workdir: Path | None = None
     launcher: object = None  # a hnml_tutor.warm.WarmStarter when grading a class; None starts Python afresh
 

@@ -15,12 +15,11 @@ import pytest
 
 from hnml_tutor import datasets, sandbox
 from hnml_tutor.curriculum import Exercise
+from hnml_tutor.defaults import DEFAULT_SEED
 from hnml_tutor.graders.mistakes import outdated_spellings
 from hnml_tutor.graders.plugin import GradingContext, GradingPlugin
 from hnml_tutor.resources import graders_dir
 from hnml_tutor.results import FAILED, CheckResult, ExerciseReport
-
-DEFAULT_SEED = 12345
 
 
 class GraderBroken(RuntimeError):
@@ -29,6 +28,12 @@ class GraderBroken(RuntimeError):
     def __init__(self, message: str, output: str) -> None:
         super().__init__(message)
         self.output = output
+
+
+def pytest_options(python_files: str = "grade_*.py test_*.py") -> list[str]:
+    """How every grading pytest run is started: our settings only, whatever folder it is started from."""
+    return ["-c", str(graders_dir() / "grading.ini"), "--rootdir", str(graders_dir()), "--import-mode=importlib",
+            "-p", "no:cacheprovider", "-o", f"python_files={python_files}", "-W", "ignore", "-q"]
 
 
 def _missing_file_report(exercise: Exercise, learner_file: Path) -> ExerciseReport:
@@ -69,17 +74,7 @@ def grade_exercise(
     plugin = GradingPlugin(GradingContext(exercise, learner_file, limits, seed=seed, workdir=workdir,
                                            launcher=launcher))
     plugin.hidden_paths = {Path(p).resolve() for p in hidden_tests}
-    args = [
-        str(exercise.grader_path),
-        *(str(p) for p in hidden_tests),
-        "-c", str(graders_dir() / "grading.ini"),
-        "--rootdir", str(graders_dir()),
-        "--import-mode=importlib",
-        "-p", "no:cacheprovider",
-        "-o", "python_files=grade_*.py test_*.py",
-        "-W", "ignore",
-        "-q",
-    ]
+    args = [str(exercise.grader_path), *(str(p) for p in hidden_tests), *pytest_options()]
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
         exit_code = pytest.main(args, plugins=[plugin])
