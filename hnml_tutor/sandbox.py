@@ -93,16 +93,31 @@ def _limit_child(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_SIZE, MAX_FILE_SIZE))
 
 
+def _children(pid: int) -> list[int]:
+    """Direct children of ``pid``; empty once it has gone.
+
+    Processes exit while we look, so every /proc read may fail: a vanished process
+    simply has no children (CI once met a ``task`` folder that disappeared mid-listing).
+    """
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    children = []
+    for thread in threads:
+        try:
+            children.extend(int(child) for child in Path(f"/proc/{pid}/task/{thread}/children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return children
+
+
 def _process_tree(pid: int) -> list[int]:
     pids, pending = [], [pid]
     while pending:
         current = pending.pop()
         pids.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            try:
-                pending.extend(int(child) for child in (task / "children").read_text().split())
-            except OSError:
-                continue
+        pending.extend(_children(current))
     return pids
 
 

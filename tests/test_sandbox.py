@@ -129,3 +129,38 @@ def test_a_learner_that_kills_the_warm_parent_only_fails_itself(grade, warm_star
     assert "killed the process that started it" in failure_text(report)
     after = grade("02", "def preprocess(images):\n    return images / 255.0\n", launcher=warm_starter)
     assert after.passed, "the next run gets a fresh warm parent"
+
+
+def test_memory_watch_survives_processes_vanishing_mid_look(monkeypatch):
+    """A learner process can exit between two /proc reads; the watch must see that as "gone", not fail the check."""
+    import os
+    import subprocess
+    import sys
+
+    from hnml_tutor import sandbox
+
+    assert sandbox.resident_memory(2**22 + 12345) == 0  # a pid that does not exist
+
+    real_listdir = os.listdir
+    vanished = []
+
+    def listdir_of_a_dying_process(path):
+        if str(path).endswith("/task") and not vanished:
+            vanished.append(path)
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+        return real_listdir(path)
+
+    monkeypatch.setattr(sandbox.os, "listdir", listdir_of_a_dying_process)
+    assert sandbox.resident_memory(os.getpid()) > 0  # itself still counted, no exception
+    assert vanished
+
+    # And for real: a parent whose short-lived children come and go while we measure.
+    churn = subprocess.Popen([sys.executable, "-c",
+                              "import subprocess, sys\n"
+                              "for _ in range(60): subprocess.run([sys.executable, '-c', 'pass'])"])
+    try:
+        while churn.poll() is None:
+            assert sandbox.resident_memory(churn.pid) >= 0
+    finally:
+        churn.wait()
+    assert sandbox.resident_memory(churn.pid) == 0
