@@ -266,7 +266,7 @@ def grade(
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Random seed for everything graded (same seed, same grades)."),
 ) -> None:
     """Grade a whole class: gradebook, Gradescope results and HTML feedback, every learner's code isolated."""
-    from hnml_tutor.classroom.display import GradingDisplay, render_summary
+    from hnml_tutor.classroom.display import GradingDisplay, render_grader_errors, render_summary
     from hnml_tutor.classroom.run import GradeSettings, grade_class
 
     settings = GradeSettings(exercises=load_curriculum().select(exercises), workers=workers, timeout=timeout,
@@ -282,10 +282,14 @@ def grade(
     render_warnings(console, [f"skipped {note}" for note in result.skipped])
     render_summary(console, result.exercise_ids, result.outcomes)
     console.print(f"Graded {result.graded} exercise(s)" + (f", reused {result.reused} from the earlier run" if result.reused else "")
+                  + (f", {result.regraded} of them twice after a grader error" if result.regraded else "")
                   + f" in {result.wall_time:.1f} s.")
     console.print(f"Gradebook:          [bold]{out / 'gradebook.csv'}[/]")
     console.print(f"Gradescope results: [bold]{out / 'results'}/[/]")
     console.print(f"Feedback pages:     [bold]{out / 'feedback'}/[/]")
+    if result.grader_errors:
+        render_grader_errors(_console(stderr=True), result.grader_errors)
+        raise typer.Exit(1)
 
 
 @app.command("gradescope-bundle")

@@ -28,6 +28,7 @@ class CheckResult:
     details: str | None = None
     hidden: bool = False
     max_points: float = 0.0
+    grader_fault: bool = False  # the grader itself broke (not the learner's code): worth grading again
 
     @property
     def passed(self) -> bool:

@@ -190,3 +190,54 @@ def test_a_killed_run_loses_no_finished_work(tmp_path):
     assert book["a_first"]["02"] == "10" and book["b_second"]["02"] == "10" and book["c_hangs"]["02"] == "0"
     assert "Graded 1 exercise(s), reused 2" in output
     assert marked_processes("") == []
+
+
+BREAKING_HIDDEN_TEST = textwrap.dedent('''
+    """Instructor-only, with a fixture that breaks (the grader's fault, never the learner's)."""
+    import os
+    from pathlib import Path
+
+    import pytest
+
+
+    @pytest.fixture
+    def fragile():
+        runs = Path(os.environ["HNML_TEST_RUNS"])
+        before = runs.read_text() if runs.exists() else ""
+        runs.write_text(before + "run\\n")
+        if os.environ["HNML_TEST_BREAK"] == "always" or not before:
+            raise RuntimeError("the instructor's fixture broke")
+
+
+    def test_fixture_ready(fragile):
+        """the instructor's fixture is ready"""
+''')
+
+
+@pytest.mark.parametrize("breaks", ["once", "always"])
+def test_a_grader_that_breaks_is_graded_again_then_reported(tmp_path, monkeypatch, breaks):
+    """A zero caused by the tutor itself must not silently become a learner's grade."""
+    subs, hidden, out, runs = tmp_path / "subs", tmp_path / "hidden", tmp_path / "out", tmp_path / "runs.txt"
+    make_workspace(subs / "alice", {"02": solution("02")})
+    hidden.mkdir()
+    (hidden / "test_02_fragile.py").write_text(BREAKING_HIDDEN_TEST, encoding="utf-8")
+    monkeypatch.setenv("HNML_TEST_RUNS", str(runs))
+    monkeypatch.setenv("HNML_TEST_BREAK", breaks)
+
+    code, output = grade(str(subs), "--out", str(out), "-e", "02", "--tests", str(hidden))
+    assert runs.read_text().count("run") == 2  # the first go broke, so the task was graded once more
+    results = json.loads((out / "results" / "alice.json").read_text())
+    if breaks == "once":
+        assert code == 0 and "1 of them twice after a grader error" in output, output
+        assert read_gradebook(out / "gradebook.csv")["alice"]["total"] == "11"
+        assert "autograder itself failed" not in results["output"]
+        return
+    assert code == 1, output
+    assert "not graded because of an error in hnml-tutor" in output and "the instructor's fixture broke" in output
+    assert "--resume" in output
+    assert read_gradebook(out / "gradebook.csv")["alice"]["total"] == "10"  # the grader's own checks still count
+    assert "autograder itself failed on exercise 02" in results["output"]
+    # --resume does not trust an outcome the grader broke on: it grades it again.
+    code, output = grade(str(subs), "--out", str(out), "-e", "02", "--tests", str(hidden), "--resume")
+    assert code == 1 and "Graded 1 exercise(s)" in output and "reused" not in output, output
+    assert runs.read_text().count("run") == 4

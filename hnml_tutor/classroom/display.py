@@ -7,6 +7,7 @@ redirect to a file) it is one plain line per finished learner, so the log still 
 from __future__ import annotations
 
 from rich.console import Console
+from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -88,3 +89,15 @@ def render_summary(console: Console, exercise_ids: list[str], outcomes: dict[str
         problem = next((f"{o.exercise_id}: {o.summary}" for o in ordered if not o.full_marks and o.summary), "")
         table.add_row(learner, *cells, f"{format_points(total)}/{format_points(maximum)}", Text(problem, style="dim"))
     console.print(table)
+
+
+def render_grader_errors(console: Console, outcomes: list[Outcome]) -> None:
+    """The zeros that are hnml-tutor's fault, not the learners': named, so nobody hands them back as grades."""
+    lines = [f"• {o.learner} {o.exercise_id}: {o.grader_error}" for o in sorted(outcomes, key=lambda o: (o.learner, o.exercise_id))]
+    console.print(Panel(
+        "\n".join(lines) + "\n\nThe grader itself broke on these (twice), so their points say nothing about the "
+        "learners' code. The worker logs in OUT/.hnml-grade/logs/ have the details. Run the same command with --resume "
+        "to grade only these again.",
+        title=f"{len(outcomes)} exercise(s) not graded because of an error in hnml-tutor",
+        border_style="red",
+    ))

@@ -88,6 +88,10 @@ def gradescope_results(outcomes: list[Outcome]) -> dict:
         if outcome.summary and not outcome.full_marks:
             line += f" — {outcome.summary}"
         lines.append(line)
+    broken = [o.exercise_id for o in outcomes if o.grader_error]
+    if broken:
+        lines += ["", f"⚠ The autograder itself failed on exercise {', '.join(broken)}, so those points say nothing "
+                      "about your code. Ask your instructor to regrade it."]
     return {
         "score": round(total, 4),
         "execution_time": round(sum(o.duration for o in outcomes), 1),

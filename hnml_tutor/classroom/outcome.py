@@ -3,7 +3,9 @@
 An outcome is plain data (it crosses from a worker process to the coordinator and is kept on disk for
 ``--resume``). Points are earned per check: a passed check earns what the manifest (or a hidden test's
 ``points`` mark) says it is worth, and an exercise that could not be graded at all earns nothing, with the
-reason kept next to the zero.
+reason kept next to the zero. ``grader_error`` says when the zero is the tutor's fault rather than the
+learner's (a grader that broke): the pool grades such a task once more, ``--resume`` never reuses it, and
+the instructor is told.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Outcome:
     learner_output: str = ""
     duration: float = 0.0
     fingerprint: str = ""
+    grader_error: str = ""
 
     @classmethod
     def from_report(cls, learner: str, report: ExerciseReport, max_points: float, fingerprint: str) -> "Outcome":
@@ -44,12 +47,15 @@ class Outcome:
             learner_output=report.learner_output[-20_000:],
             duration=report.duration,
             fingerprint=fingerprint,
+            grader_error=next((f"{check.description}: {check.details}" for check in report.checks
+                               if check.grader_fault), ""),
         )
 
     @classmethod
     def not_graded(cls, learner: str, exercise_id: str, title: str, max_points: float, reason: str,
-                   fingerprint: str = "", duration: float = 0.0) -> "Outcome":
-        return cls(learner, exercise_id, title, max_points, reason=reason, fingerprint=fingerprint, duration=duration)
+                   fingerprint: str = "", duration: float = 0.0, grader_error: str = "") -> "Outcome":
+        return cls(learner, exercise_id, title, max_points, reason=reason, fingerprint=fingerprint,
+                   duration=duration, grader_error=grader_error)
 
     @property
     def graded(self) -> bool:

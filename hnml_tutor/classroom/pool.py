@@ -3,7 +3,9 @@
 Each worker grades one task at a time. The coordinator waits on the workers' pipes and process handles
 together: an outcome is handed on the moment it arrives; a worker that dies (a learner's code can kill
 its parent) or overruns its task's deadline costs that one task a zero with the reason, its stray
-processes are stopped, and a fresh worker takes its place. Nothing here imports TensorFlow.
+processes are stopped, and a fresh worker takes its place. A task whose grader broke (the tutor's fault,
+not the learner's: see :attr:`Outcome.grader_error`) is graded once more on a fresh worker before its
+outcome counts. Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import signal
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Callable
@@ -22,6 +24,7 @@ from hnml_tutor.classroom.outcome import Outcome
 from hnml_tutor.classroom.worker import RUN_MARKER, Task, serve
 
 TASKS_PER_WORKER = 40  # a fresh process now and then keeps memory from creeping up over a big class
+GRADER_ERROR_RETRIES = 1  # a second go for a task whose grader broke; a fault that repeats is reported
 GRADER_OVERHEAD_SECONDS = 300  # the grader's own work on top of the learner's time (first reference training)
 
 
@@ -81,6 +84,8 @@ class WorkerPool:
     deadline: Callable[[Task], float] = task_deadline
     _context: object = field(default_factory=lambda: multiprocessing.get_context("spawn"))
     _generation: int = 0
+    _pending: deque = field(default_factory=deque)
+    regraded: list[Outcome] = field(default_factory=list)  # the grader-error outcomes a second go replaced
 
     def _start(self, index: int) -> _Worker:
         self._generation += 1
@@ -110,7 +115,7 @@ class WorkerPool:
 
     def run(self, tasks: list[Task], on_start: Callable[[Task], None], on_done: Callable[[Task, Outcome], None]) -> None:
         """Grade every task; ``on_done`` is called exactly once per task, in the coordinator's process."""
-        pending = deque(tasks)
+        pending = self._pending = deque(tasks)
         workers = [self._start(i) for i in range(min(self.size, len(tasks)))]
         try:
             while pending or any(w.task for w in workers):
@@ -140,6 +145,11 @@ class WorkerPool:
                 outcome = None
             if outcome is not None:
                 worker.task, worker.done = None, worker.done + 1
+                if outcome.grader_error and task.attempt < GRADER_ERROR_RETRIES:
+                    self.regraded.append(outcome)
+                    self._pending.appendleft(replace(task, attempt=task.attempt + 1))
+                    self._retire(worker, kill=False)  # whatever broke, the second go starts clean
+                    return self._start(worker.index)
                 on_done(task, outcome)
                 if worker.done >= self.tasks_per_worker and more_to_do:
                     self._retire(worker, kill=False)

@@ -74,7 +74,13 @@ class ClassResult:
     skipped: list[str] = field(default_factory=list)
     graded: int = 0
     reused: int = 0
+    regraded: int = 0  # tasks graded a second time because the grader itself broke on the first go
     wall_time: float = 0.0
+
+    @property
+    def grader_errors(self) -> list[Outcome]:
+        """Outcomes whose zero is the tutor's fault, not the learner's (still broken on the second go)."""
+        return [outcome for mine in self.outcomes.values() for outcome in mine.values() if outcome.grader_error]
 
 
 def _grader_digest() -> str:
@@ -176,6 +182,7 @@ class ClassGrading:
                 pool = WorkerPool(size=max(1, settings.workers), scratch=scratch / "tasks",
                                   log_dir=self.output.logs_dir, run_id=secrets.token_hex(8))
                 pool.run(tasks, self.observer.started, self._finished)
+                self.result.regraded = len(pool.regraded)
             # Written once more from memory now that every learner process is gone: whatever a learner's
             # code may have scribbled over in OUT while others were graded is replaced by the real results.
             for learner in self.result.outcomes:
@@ -206,7 +213,7 @@ class ClassGrading:
                                                       submission.problem, fingerprint=fingerprint))
                     continue
                 stored = self.output.stored_outcome(submission.learner, exercise.id) if self.settings.resume else None
-                if stored is not None and stored.fingerprint == fingerprint:
+                if stored is not None and stored.fingerprint == fingerprint and not stored.grader_error:
                     self.result.reused += 1
                     decided.append(stored)
                     continue

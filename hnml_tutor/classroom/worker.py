@@ -39,14 +39,16 @@ class Task:
     seed: int
     fingerprint: str
     hidden_files: tuple[str, ...] = ()
+    attempt: int = 0  # 1 when this is the second go after the grader itself broke
 
     @property
     def key(self) -> tuple[str, str]:
         return self.learner, self.exercise_id
 
-    def not_graded(self, reason: str, duration: float = 0.0) -> Outcome:
+    def not_graded(self, reason: str, duration: float = 0.0, *, grader_error: bool = False) -> Outcome:
         return Outcome.not_graded(self.learner, self.exercise_id, self.title, self.max_points, reason,
-                                  fingerprint=self.fingerprint, duration=duration)
+                                  fingerprint=self.fingerprint, duration=duration,
+                                  grader_error=reason if grader_error else "")
 
 
 def grade_task(task: Task, scratch: Path, launcher=None) -> Outcome:
@@ -74,12 +76,13 @@ def grade_task(task: Task, scratch: Path, launcher=None) -> Outcome:
         return Outcome.from_report(task.learner, report, task.max_points, task.fingerprint)
     except GraderBroken as error:
         print(f"[{task.learner} {task.exercise_id}] grader broken: {error}\n{error.output}", file=sys.stderr)
-        return task.not_graded(f"the grader could not run ({error}); the worker log has pytest's output")
+        return task.not_graded(f"the grader could not run ({error}); the worker log has pytest's output",
+                               grader_error=True)
     except TutorError as error:
         return task.not_graded(error.problem)
     except Exception as error:  # a bug of ours must cost one exercise, not the whole class
         traceback.print_exc()
-        return task.not_graded(f"internal error of the grader: {type(error).__name__}: {error}")
+        return task.not_graded(f"internal error of the grader: {type(error).__name__}: {error}", grader_error=True)
     finally:
         shutil.rmtree(task_dir, ignore_errors=True)
         _release_models()

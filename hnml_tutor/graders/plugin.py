@@ -140,8 +140,12 @@ class GradingPlugin:
         elif status == SKIPPED:
             result.message = skip_reason
         elif status == ERROR and error is not None:
+            # Learner mistakes reach us as CheckFailed; anything else while preparing a check is ours.
             result.message = "The grader could not run this check."
             result.details = f"{type(error).__name__}: {error}"
+            result.hint = ("This is a problem in hnml-tutor's grader, not in your code: check again, and report "
+                           "it (with the details below) if it keeps happening.")
+            result.grader_fault = True
         self.results.append(result)
 
     @pytest.hookimpl(wrapper=True)
