@@ -205,7 +205,10 @@ BREAKING_HIDDEN_TEST = textwrap.dedent('''
         runs = Path(os.environ["HNML_TEST_RUNS"])
         before = runs.read_text() if runs.exists() else ""
         runs.write_text(before + "run\\n")
-        if os.environ["HNML_TEST_BREAK"] == "always" or not before:
+        mode = os.environ["HNML_TEST_BREAK"]
+        if mode == "exits once" and not before:
+            os._exit(3)  # takes the grading worker down with it
+        if mode == "always" or (mode == "once" and not before):
             raise RuntimeError("the instructor's fixture broke")
 
 
@@ -214,7 +217,7 @@ BREAKING_HIDDEN_TEST = textwrap.dedent('''
 ''')
 
 
-@pytest.mark.parametrize("breaks", ["once", "always"])
+@pytest.mark.parametrize("breaks", ["once", "exits once", "always"])
 def test_a_grader_that_breaks_is_graded_again_then_reported(tmp_path, monkeypatch, breaks):
     """A zero caused by the tutor itself must not silently become a learner's grade."""
     subs, hidden, out, runs = tmp_path / "subs", tmp_path / "hidden", tmp_path / "out", tmp_path / "runs.txt"
@@ -227,7 +230,7 @@ def test_a_grader_that_breaks_is_graded_again_then_reported(tmp_path, monkeypatc
     code, output = grade(str(subs), "--out", str(out), "-e", "02", "--tests", str(hidden))
     assert runs.read_text().count("run") == 2  # the first go broke, so the task was graded once more
     results = json.loads((out / "results" / "alice.json").read_text())
-    if breaks == "once":
+    if breaks != "always":
         assert code == 0 and "1 of them twice after a grader error" in output, output
         assert read_gradebook(out / "gradebook.csv")["alice"]["total"] == "11"
         assert "autograder itself failed" not in results["output"]

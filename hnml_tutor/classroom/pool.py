@@ -145,9 +145,7 @@ class WorkerPool:
                 outcome = None
             if outcome is not None:
                 worker.task, worker.done = None, worker.done + 1
-                if outcome.grader_error and task.attempt < GRADER_ERROR_RETRIES:
-                    self.regraded.append(outcome)
-                    self._pending.appendleft(replace(task, attempt=task.attempt + 1))
+                if self._grade_again(task, outcome):
                     self._retire(worker, kill=False)  # whatever broke, the second go starts clean
                     return self._start(worker.index)
                 on_done(task, outcome)
@@ -157,13 +155,30 @@ class WorkerPool:
                 return worker
         if worker.process.is_alive() and elapsed <= self.deadline(task):
             return worker
+        ours = False
         if worker.process.is_alive():
             reason = (f"grading took longer than {self.deadline(task):.0f} s and was stopped "
                       "(the learner's code or the grader got stuck)")
+        elif (worker.process.exitcode or 0) > 0:
+            # Learner code runs two processes further down; it can signal the worker, but an exit
+            # code of the worker's own means an exception escaped hnml-tutor's grading loop.
+            ours = True
+            reason = (f"the grading process failed (exit code {worker.process.exitcode}); "
+                      f"worker-{worker.index}.log in the grading logs has its traceback")
         else:
             reason = (f"the grading process stopped unexpectedly (exit code {worker.process.exitcode}) while "
                       "grading this exercise; the learner's code may have killed it")
         worker.task = None
         self._retire(worker, kill=True)
-        on_done(task, task.not_graded(reason, duration=elapsed))
+        outcome = task.not_graded(reason, duration=elapsed, grader_error=ours)
+        if not self._grade_again(task, outcome):
+            on_done(task, outcome)
         return self._start(worker.index)
+
+    def _grade_again(self, task: Task, outcome: Outcome) -> bool:
+        """Queue a second go when the grader itself broke; True when ``outcome`` was set aside for it."""
+        if not outcome.grader_error or task.attempt >= GRADER_ERROR_RETRIES:
+            return False
+        self.regraded.append(outcome)
+        self._pending.appendleft(replace(task, attempt=task.attempt + 1))
+        return True

@@ -89,8 +89,15 @@ def grade_task(task: Task, scratch: Path, launcher=None) -> Outcome:
 
 
 def _release_models() -> None:
-    if "keras" in sys.modules:
-        sys.modules["keras"].backend.clear_session()
+    """Free the models a grader built, so memory does not creep up over many tasks; never fails a task."""
+    try:
+        from hnml_tutor.graders.common import finish_prewarm
+
+        finish_prewarm()  # a grader may still be importing Keras in the background
+        if "keras" in sys.modules:
+            sys.modules["keras"].backend.clear_session()
+    except Exception:  # tidying up is not worth a worker: log it and carry on
+        traceback.print_exc()
     gc.collect()
 
 

@@ -106,18 +106,33 @@ def arguments_after(run: SandboxRun, function: str) -> list:
     return result.arguments_after if result else []
 
 
+_prewarm_thread = None
+
+
 def prewarm_keras() -> None:
     """Start importing Keras in a background thread of the grader.
 
     Graders that inspect a returned model need Keras; importing it while the learner's child process
-    runs overlaps the two multi-second imports instead of paying for them one after the other.
+    runs overlaps the two multi-second imports instead of paying for them one after the other. A
+    long-lived process that grades again afterwards must call :func:`finish_prewarm` before touching
+    ``keras`` outside a grader: until the thread is done, ``sys.modules["keras"]`` is half built.
     """
     import threading
+
+    global _prewarm_thread
 
     def _import() -> None:
         import keras  # noqa: F401  (imported for its side effect of being loaded)
 
-    threading.Thread(target=_import, name="prewarm-keras", daemon=True).start()
+    if _prewarm_thread is None or not _prewarm_thread.is_alive():
+        _prewarm_thread = threading.Thread(target=_import, name="prewarm-keras", daemon=True)
+        _prewarm_thread.start()
+
+
+def finish_prewarm() -> None:
+    """Wait for a Keras import :func:`prewarm_keras` started (a learner that failed fast can beat it)."""
+    if _prewarm_thread is not None:
+        _prewarm_thread.join()
 
 
 def load_returned_model(value: Any, what: str):
