@@ -131,6 +131,12 @@ def grade_times(out: Path, learners: list[str], exercise_ids: list[str]) -> dict
     return times
 
 
+def lost_to_workers(out: Path) -> int:
+    """Exercises whose grading process died or overran (should be only what hostile learners cause)."""
+    return sum(1 for path in (out / ".hnml-grade" / "outcomes").glob("*/*.json")
+               if json.loads(path.read_text())["reason"].startswith(("the grading process", "grading took longer")))
+
+
 def overhead(root: Path, kinds: dict[str, str], exercise_ids: list[str]) -> None:
     correct = sorted(name for name, kind in kinds.items() if kind == "correct")
     isolated = grade_times(root / "out-1", correct, exercise_ids)
@@ -167,7 +173,8 @@ def main() -> None:
     walls = {}
     for workers in (1, 2):
         walls[workers] = grade(submissions, root / f"out-{workers}", workers, ",".join(exercise_ids), args.timeout)
-        print(f"{workers} worker(s): wall {walls[workers]:.1f} s, {walls[workers] / args.learners:.2f} s per learner")
+        print(f"{workers} worker(s): wall {walls[workers]:.1f} s, {walls[workers] / args.learners:.2f} s per learner, "
+              f"exercises lost to a grading process that died: {lost_to_workers(root / f'out-{workers}')}")
     print(f"speed-up with 2 workers: {walls[1] / walls[2]:.2f}x")
     books = {w: (root / f"out-{w}" / "gradebook.csv").read_text() for w in (1, 2)}
     print(f"gradebooks of the two runs identical: {books[1] == books[2]}")
