@@ -95,9 +95,9 @@ def render_grader_errors(console: Console, outcomes: list[Outcome]) -> None:
     """The zeros that are hnml-tutor's fault, not the learners': named, so nobody hands them back as grades."""
     lines = [f"• {o.learner} {o.exercise_id}: {o.grader_error}" for o in sorted(outcomes, key=lambda o: (o.learner, o.exercise_id))]
     console.print(Panel(
-        "\n".join(lines) + "\n\nThe grader itself broke on these (twice), so their points say nothing about the "
-        "learners' code. The worker logs in OUT/.hnml-grade/logs/ have the details. Run the same command with --resume "
-        "to grade only these again.",
+        Text("\n".join(lines) + "\n\nThe grader itself broke on these (twice), so their points say nothing about "
+             "the learners' code. The worker logs in OUT/.hnml-grade/logs/ have the details. Run the same command "
+             "with --resume to grade only these again."),  # Text, not markup: the errors may hold brackets
         title=f"{len(outcomes)} exercise(s) not graded because of an error in hnml-tutor",
         border_style="red",
     ))

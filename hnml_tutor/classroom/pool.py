@@ -85,7 +85,7 @@ class WorkerPool:
     _context: object = field(default_factory=lambda: multiprocessing.get_context("spawn"))
     _generation: int = 0
     _pending: deque = field(default_factory=deque)
-    regraded: list[Outcome] = field(default_factory=list)  # the grader-error outcomes a second go replaced
+    regraded: int = 0  # tasks given a second go because their grader broke
 
     def _start(self, index: int) -> _Worker:
         self._generation += 1
@@ -179,6 +179,6 @@ class WorkerPool:
         """Queue a second go when the grader itself broke; True when ``outcome`` was set aside for it."""
         if not outcome.grader_error or task.attempt >= GRADER_ERROR_RETRIES:
             return False
-        self.regraded.append(outcome)
+        self.regraded += 1
         self._pending.appendleft(replace(task, attempt=task.attempt + 1))
         return True

@@ -182,7 +182,7 @@ class ClassGrading:
                 pool = WorkerPool(size=max(1, settings.workers), scratch=scratch / "tasks",
                                   log_dir=self.output.logs_dir, run_id=secrets.token_hex(8))
                 pool.run(tasks, self.observer.started, self._finished)
-                self.result.regraded = len(pool.regraded)
+                self.result.regraded = pool.regraded
             # Written once more from memory now that every learner process is gone: whatever a learner's
             # code may have scribbled over in OUT while others were graded is replaced by the real results.
             for learner in self.result.outcomes:
