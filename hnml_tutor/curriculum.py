@@ -2,10 +2,16 @@
 
 Everything that needs to know about exercises — the CLI, the graders, the workspace, the tests — asks
 this module, so an exercise is described in exactly one place.
+
+A curriculum is a manifest with its stubs, a folder of reference solutions and a folder of graders. The
+shipped one is installed with the package; ``HNML_TUTOR_CURRICULUM`` points the tutor at another folder
+laid out as ``exercises/`` (``info.toml`` and the stubs), ``solutions/`` and ``graders/`` — how a
+maintainer tries a new exercise, and how the tests prove that adding one needs no engine change.
 """
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,12 +34,10 @@ class Exercise:
     points: float
     time_limit: float
     hints: tuple[str, ...]
+    stub_path: Path
+    solution_path: Path
+    grader_path: Path
     threshold: float | None = None
-    credit: tuple[tuple[str, float], ...] = ()
-
-    def check_points(self, check_name: str) -> float:
-        """Points a grader check is worth (0 for a check the manifest does not name)."""
-        return dict(self.credit).get(check_name, 0.0)
 
     @property
     def filename(self) -> str:
@@ -45,18 +49,6 @@ class Exercise:
         """Short human label, e.g. ``02 preprocess``."""
         return f"{self.id} {self.slug}"
 
-    @property
-    def stub_path(self) -> Path:
-        return exercises_dir() / self.filename
-
-    @property
-    def solution_path(self) -> Path:
-        return solutions_dir() / self.filename
-
-    @property
-    def grader_path(self) -> Path:
-        return graders_dir() / f"grade_{self.id}_{self.slug}.py"
-
 
 @dataclass(frozen=True)
 class Curriculum:
@@ -65,6 +57,7 @@ class Curriculum:
     welcome: str
     final: str
     exercises: tuple[Exercise, ...]
+    graders_dir: Path
 
     def resolve(self, query: str) -> Exercise:
         """Find an exercise by a forgiving id: ``2``, ``02``, ``preprocess``, ``02_preprocess`` all work."""
@@ -104,10 +97,11 @@ class Curriculum:
         return tuple({exercise.id: exercise for exercise in chosen}.values())
 
 
-def _exercise_from_entry(entry: dict) -> Exercise:
+def _exercise_from_entry(entry: dict, folders: "CurriculumFolders") -> Exercise:
+    exercise_id, slug = str(entry["id"]), entry["slug"]
     return Exercise(
-        id=str(entry["id"]),
-        slug=entry["slug"],
+        id=exercise_id,
+        slug=slug,
         title=entry["title"],
         step=entry["step"],
         dataset=entry["dataset"],
@@ -115,33 +109,71 @@ def _exercise_from_entry(entry: dict) -> Exercise:
         points=float(entry.get("points", 10)),
         time_limit=float(entry.get("time_limit", 60)),
         hints=tuple(entry["hints"]),
+        stub_path=folders.exercises / f"{exercise_id}_{slug}.py",
+        solution_path=folders.solutions / f"{exercise_id}_{slug}.py",
+        grader_path=folders.graders / f"grade_{exercise_id}_{slug}.py",
         threshold=entry.get("threshold"),
-        credit=tuple((str(name), float(points)) for name, points in entry.get("credit", {}).items()),
     )
 
 
-def _validate_credit(exercise: Exercise, path: Path) -> None:
-    if not exercise.credit:
-        raise ValueError(f"{path}: exercise {exercise.id} has no [exercises.credit] table")
-    total = sum(points for _, points in exercise.credit)
-    if abs(total - exercise.points) > 1e-9 or any(points < 0 for _, points in exercise.credit):
-        raise ValueError(f"{path}: the credit of exercise {exercise.id} adds up to {total:g}, "
-                         f"not its {exercise.points:g} points")
+@dataclass(frozen=True)
+class CurriculumFolders:
+    """Where a curriculum's three parts live: manifest and stubs, reference solutions, graders."""
+
+    exercises: Path
+    solutions: Path
+    graders: Path
+
+    @classmethod
+    def shipped(cls) -> "CurriculumFolders":
+        return cls(exercises_dir(), solutions_dir(), graders_dir())
+
+    @classmethod
+    def in_folder(cls, root: Path) -> "CurriculumFolders":
+        root = Path(root).expanduser().resolve()
+        return cls(root / "exercises", root / "solutions", root / "graders")
+
+    @property
+    def manifest(self) -> Path:
+        return self.exercises / "info.toml"
 
 
-def parse_curriculum(path: Path) -> Curriculum:
-    """Read and validate a manifest file; a broken manifest is a bug we want to hear about loudly."""
+def parse_curriculum(path: Path, folders: CurriculumFolders | None = None) -> Curriculum:
+    """Read and validate a manifest file; a broken manifest is a bug we want to hear about loudly.
+
+    ``folders`` says where its solutions and graders are (default: the shipped curriculum's).
+    """
+    folders = folders or CurriculumFolders.shipped()
     data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    exercises = tuple(_exercise_from_entry(entry) for entry in data["exercises"])
+    exercises = tuple(_exercise_from_entry(entry, folders) for entry in data["exercises"])
     ids = [e.id for e in exercises]
     if len(set(ids)) != len(ids):
         raise ValueError(f"duplicate exercise ids in {path}: {ids}")
     for exercise in exercises:
-        _validate_credit(exercise, path)
-    return Curriculum(welcome=data["welcome"], final=data["final"], exercises=exercises)
+        if exercise.points <= 0 or not exercise.functions:
+            raise ValueError(f"{path}: exercise {exercise.id} needs points > 0 and at least one function")
+    return Curriculum(welcome=data["welcome"], final=data["final"], exercises=exercises,
+                      graders_dir=folders.graders)
 
 
-@lru_cache(maxsize=1)
+def curriculum_folders() -> CurriculumFolders:
+    """The shipped curriculum, or the folder ``HNML_TUTOR_CURRICULUM`` names."""
+    chosen = os.environ.get("HNML_TUTOR_CURRICULUM")
+    if not chosen:
+        return CurriculumFolders.shipped()
+    folders = CurriculumFolders.in_folder(Path(chosen))
+    if not folders.manifest.is_file():
+        raise TutorError(f"HNML_TUTOR_CURRICULUM names {chosen}, which has no exercises/info.toml.",
+                         "Point it at a folder with exercises/ (info.toml and stubs), solutions/ and graders/, "
+                         "or unset it to use the shipped course.")
+    return folders
+
+
+@lru_cache(maxsize=4)
+def _load(folders: CurriculumFolders) -> Curriculum:
+    return parse_curriculum(folders.manifest, folders)
+
+
 def load_curriculum() -> Curriculum:
-    """The shipped curriculum (read once per process)."""
-    return parse_curriculum(exercises_dir() / "info.toml")
+    """The curriculum in use (read once per process and folder)."""
+    return _load(curriculum_folders())

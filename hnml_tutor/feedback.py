@@ -100,17 +100,15 @@ def render_report(console: Console, report, exercise: Exercise, next_exercise: E
     from hnml_tutor.preview import DigitStrip  # NumPy is only needed once there is a report
 
     console.print(Text(f"Checking {exercise.id} · {exercise.title}", style="bold"))
-    skipped = 0
     for check in report.checks:
         if check.status == "passed":
             console.print(Text.assemble(("  ✓ ", "green"), check.description))
         elif check.status == "skipped":
-            skipped += 1
+            reason = check.message.removeprefix("skipped: ")
+            console.print(Text.assemble(("  – ", "dim"), (check.description, "dim"), (f" (skipped: {reason})" if reason else " (skipped)", "dim")))
         else:
             console.print(Text.assemble(("  ✗ ", "bold red"), (check.description, "bold")))
             console.print(Panel(_check_block(check), border_style="red", padding=(0, 1)), style="")
-    if skipped:
-        console.print(Text(f"  – {skipped} more check(s) will run once the failure above is fixed", style="dim"))
     for note in report.notes:
         console.print(Text(f"  ℹ {note}", style="cyan"))
     for preview in report.previews:

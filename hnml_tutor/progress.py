@@ -6,9 +6,12 @@ stops the learner: the damaged file is kept aside, a fresh state is rebuilt, and
 
 from __future__ import annotations
 
+import fcntl
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from typing import Iterator
 
 from hnml_tutor.atomic import write_text_atomic
 from hnml_tutor.curriculum import Curriculum, Exercise
@@ -86,3 +89,18 @@ def load_progress(workspace: Workspace) -> tuple[Progress, list[str]]:
 def save_progress(workspace: Workspace, progress: Progress) -> None:
     data = {"version": FORMAT_VERSION, "exercises": {k: asdict(v) for k, v in sorted(progress.exercises.items())}}
     write_text_atomic(_state_path(workspace), json.dumps(data, indent=2) + "\n")
+
+
+@contextmanager
+def updating_progress(workspace: Workspace) -> Iterator[Progress]:
+    """The saved progress to change, saved again on leaving; one command at a time.
+
+    ``watch`` checks while the learner asks for a hint in another terminal: each reads the file, changes
+    its own entry and writes it back under the lock, so neither overwrites what the other recorded.
+    """
+    workspace.state_dir.mkdir(parents=True, exist_ok=True)
+    with open(workspace.state_dir / "progress.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        progress, _ = load_progress(workspace)
+        yield progress
+        save_progress(workspace, progress)

@@ -32,10 +32,10 @@ class ModelFile:
 
 
 @dataclass(frozen=True)
-class ReferenceModel:
-    """Asks the child to build the reference model at ``stage`` ('built' or 'compiled') itself."""
+class Reference:
+    """Asks the child for the reference artefact registered as ``name`` (e.g. a freshly built model)."""
 
-    stage: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -169,8 +169,8 @@ def encode_argument(value: Any, folder: Path, index: int) -> dict:
         return {"kind": "array", "path": name}
     if isinstance(value, ModelFile):
         return {"kind": "model_file", "path": str(value.path)}
-    if isinstance(value, ReferenceModel):
-        return {"kind": "reference_model", "stage": value.stage}
+    if isinstance(value, Reference):
+        return {"kind": "reference", "name": value.name}
     return {"kind": "json", "value": value}
 
 
@@ -181,8 +181,8 @@ def decode_argument(spec: dict, folder: Path) -> Any:
         return np.load(folder / spec["path"], allow_pickle=False)
     if kind == "model_file":
         return ModelFile(Path(spec["path"])).load()
-    if kind == "reference_model":
+    if kind == "reference":
         from hnml_tutor import reference
 
-        return reference.build_model(compiled=spec["stage"] == "compiled")
+        return reference.get(spec["name"])
     return spec["value"]

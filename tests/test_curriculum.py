@@ -1,9 +1,13 @@
-"""The manifest is the single source of truth: every entry has its stub, solution and grader."""
+"""The manifest is the single source of truth: every entry has its stub, solution and grader, and each
+grader's declared checks add up to the points the manifest gives the exercise."""
+
+import ast
 
 import pytest
 
 from hnml_tutor.curriculum import load_curriculum
 from hnml_tutor.errors import TutorError
+from hnml_tutor.graders.runner import declared_checks
 
 CURRICULUM = load_curriculum()
 
@@ -17,11 +21,17 @@ def test_every_exercise_has_its_files(exercise):
     assert exercise.points > 0 and exercise.time_limit > 0
 
 
-def test_the_workflow_is_in_order():
-    assert [e.filename for e in CURRICULUM.exercises] == [
-        "01_load.py", "02_preprocess.py", "03_build.py", "04_compile.py",
-        "05_train.py", "06_evaluate.py", "07_predict.py",
-    ]
+def test_ids_are_two_digits_in_teaching_order():
+    ids = [e.id for e in CURRICULUM.exercises]
+    assert ids == sorted(ids) and all(len(i) == 2 and i.isdigit() for i in ids)
+    assert all(e.filename == f"{e.id}_{e.slug}.py" for e in CURRICULUM.exercises)
+
+
+@pytest.mark.parametrize("exercise", CURRICULUM.exercises, ids=lambda e: e.id)
+def test_stub_defines_the_manifests_functions(exercise):
+    tree = ast.parse(exercise.stub_path.read_text(encoding="utf-8"))
+    defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    assert set(exercise.functions) <= defined
 
 
 @pytest.mark.parametrize("query", ["2", "02", "preprocess", "02_preprocess", "02_preprocess.py", " PREPROCESS "])
@@ -42,21 +52,20 @@ def test_select_ranges_and_lists():
 
 
 @pytest.mark.parametrize("exercise", CURRICULUM.exercises, ids=lambda e: e.id)
-def test_credit_names_exactly_the_graders_checks(exercise):
-    """Partial credit comes from the manifest: every check of the grader is worth something, and nothing else is."""
-    import ast
+def test_declared_checks_add_up_to_the_manifests_points(exercise):
+    """Partial credit is declared next to each check; the grader's checks share out exactly the exercise's points."""
+    checks = declared_checks(exercise)
+    assert len(checks) >= 4
+    assert all(check.points > 0 for check in checks)
+    assert sum(check.points for check in checks) == pytest.approx(exercise.points)
+    runs = [check for check in checks if check.name.startswith("test_") and check.name.endswith("runs")]
+    assert len(runs) == len(exercise.functions), "one generated 'runs' check per function of the manifest"
+    assert all("runs without error" in check.description for check in runs)
 
-    tree = ast.parse(exercise.grader_path.read_text(encoding="utf-8"))
-    checks = [node.name for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]
-    assert [name for name, _ in exercise.credit] == checks
-    assert sum(points for _, points in exercise.credit) == exercise.points
 
+def test_curriculum_folder_must_hold_a_manifest(tmp_path, monkeypatch):
+    from hnml_tutor.curriculum import curriculum_folders
 
-def test_a_manifest_whose_credit_does_not_add_up_is_refused(tmp_path):
-    from hnml_tutor.curriculum import parse_curriculum
-    from hnml_tutor.resources import exercises_dir
-
-    text = (exercises_dir() / "info.toml").read_text(encoding="utf-8").replace("test_is_mnist = 2", "test_is_mnist = 3")
-    (tmp_path / "info.toml").write_text(text, encoding="utf-8")
-    with pytest.raises(ValueError, match="adds up to 11"):
-        parse_curriculum(tmp_path / "info.toml")
+    monkeypatch.setenv("HNML_TUTOR_CURRICULUM", str(tmp_path))
+    with pytest.raises(TutorError, match="info.toml"):
+        curriculum_folders()

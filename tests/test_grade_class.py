@@ -83,11 +83,12 @@ def test_results_follow_the_gradescope_schema(small_class):
         assert results["score"] == pytest.approx(float(book[learner]["total"]))
 
 
-def test_partial_credit_follows_the_manifest(small_class):
+def test_partial_credit_follows_the_checks_declarations(small_class):
     from hnml_tutor.curriculum import load_curriculum
+    from hnml_tutor.graders.runner import declared_checks
 
     results = json.loads((small_class / "out" / "results" / "carol.json").read_text(encoding="utf-8"))
-    credit = dict(load_curriculum().resolve("02").credit)
+    credit = {check.name: check.points for check in declared_checks(load_curriculum().resolve("02"))}
     passed = [t for t in results["tests"] if "02" in t["tags"] and t["status"] == "passed"]
     assert passed and all(t["score"] == t["max_score"] for t in passed)
     by_name = {t["number"]: t for t in results["tests"]}

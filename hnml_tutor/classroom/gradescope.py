@@ -188,12 +188,12 @@ def _settings_from(config_path: Path) -> GradeSettings:
 
 
 def prepare(config_path: Path) -> None:
-    """At image build time: decode the data and train the reference model once, into the cache."""
+    """At image build time: decode the data and build every cached reference artefact once, into the cache."""
     from hnml_tutor import reference
 
     for name in sorted({e.dataset for e in _settings_from(config_path).exercises}):
         datasets.load_arrays(name)
-        reference.trained_reference(name)
+    reference.prepare()
 
 
 def _failure_results(problem: str, fix: str) -> str:

@@ -79,8 +79,9 @@ def _check(check: dict) -> str:
              + f'</span><span class="pts">{format_points(check.get("points", 0))} / '
              f'{format_points(check.get("max_points", 0))}</span></div>']
     body = []
-    if status == SKIPPED:  # the first failed check above says why; repeating it on every row is noise
-        return "".join(parts) + "</li>"
+    if status == SKIPPED:  # one short line: which check it waits for
+        reason = str(check.get("message") or "").removeprefix("skipped: ")
+        return "".join(parts) + (f'<div class="feedback muted">{escape(reason)}</div>' if reason else "") + "</li>"
     if check.get("message") and status != PASSED:
         body.append(f"<p>{escape(check['message'])}</p>")
     fields = [(label, check.get(key)) for label, key in (("Expected", "expected"), ("Found", "found"), ("Hint", "hint"))]
@@ -101,8 +102,8 @@ def _exercise(outcome: Outcome) -> str:
     if outcome.reason:
         html.append(f'<p class="reason">Not graded: {escape(outcome.reason)}</p>')
     if any(check["status"] == SKIPPED for check in outcome.checks):
-        html.append('<p class="muted">Checks after the first failure are skipped: they earn their points once '
-                    "the failure above is fixed.</p>")
+        html.append('<p class="muted">A skipped check waits for a check it needs; it earns its points once that '
+                    "one passes.</p>")
     if outcome.checks:
         html.append('<ol class="checks">' + "".join(_check(c) for c in outcome.checks) + "</ol>")
     if outcome.notes:

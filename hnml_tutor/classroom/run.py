@@ -28,10 +28,10 @@ from hnml_tutor.classroom.outcome import Outcome
 from hnml_tutor.classroom.pool import WorkerPool
 from hnml_tutor.classroom.store import OutputFolder
 from hnml_tutor.classroom.worker import Task
-from hnml_tutor.curriculum import Exercise, load_curriculum
+from hnml_tutor.curriculum import Exercise, curriculum_folders, load_curriculum
 from hnml_tutor.defaults import DEFAULT_MEMORY_MB, DEFAULT_SEED
 from hnml_tutor.errors import TutorError
-from hnml_tutor.resources import exercises_dir, graders_dir, solutions_dir
+from hnml_tutor.resources import graders_dir
 
 
 
@@ -86,7 +86,8 @@ class ClassResult:
 def _grader_digest() -> str:
     """Changes whenever the graders, the solutions or the manifest change: old outcomes are then regraded."""
     digest = hashlib.sha256(__version__.encode())
-    for folder in (graders_dir(), solutions_dir(), exercises_dir()):
+    folders = curriculum_folders()
+    for folder in (graders_dir(), folders.graders, folders.solutions, folders.exercises):
         for path in sorted(folder.glob("*")):
             if path.is_file() and path.suffix in (".py", ".toml", ".ini"):
                 digest.update(path.name.encode() + path.read_bytes())

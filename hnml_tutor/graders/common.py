@@ -1,23 +1,17 @@
-"""Checks every grader shares: did the learner's code run, and what did a function return.
+"""What every grader shares: did the learner's code run, loading a returned model, warming Keras up.
 
-The first check of each grader calls :func:`expect_ran`, which fails with the learner's own error. Later
-checks call :func:`returned`, which skips them (with the reason) instead of failing them again, as
-check50 does for the children of a failed check.
+The engine's generated "runs" check calls :func:`expect_ran`, which fails with the learner's own error;
+the checks after it read the returned values and are skipped, not failed again, when it did not pass.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from hnml_tutor.graders.mistakes import hint_for_error
 from hnml_tutor.graders.vocabulary import describe, fail
 from hnml_tutor.sandbox import SandboxRun
 from hnml_tutor.transport import ModelFile, ModelSaveError
-
-SKIP_REASON = "skipped: fix the first failing check above first"
-
 
 def _format_error(error: dict, filename: str) -> str:
     lines = []
@@ -88,16 +82,6 @@ def _limit_hint(status: str) -> str | None:
         "exited": "Return your result instead of ending the program.",
         "crashed": None,
     }.get(status)
-
-
-def returned(run: SandboxRun, function: str) -> Any:
-    """The value ``function`` returned; skips the current check if it did not run."""
-    if not run.ok:
-        pytest.skip(SKIP_REASON)
-    result = run.call(function)
-    if result is None or result.status != "returned":
-        pytest.skip(SKIP_REASON)
-    return result.value
 
 
 def arguments_after(run: SandboxRun, function: str) -> list:

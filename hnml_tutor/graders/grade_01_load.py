@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hnml_tutor.graders.common import expect_ran, returned
+from hnml_tutor import plots
+from hnml_tutor.graders.checks import check, learner_calls
 from hnml_tutor.graders.vocabulary import describe, describe_array, fail
 from hnml_tutor.sandbox import Call
 
@@ -13,9 +14,9 @@ FUNCTION = "load_data"
 FASHION_FIRST_LABELS = [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]
 
 
-@pytest.fixture(scope="module")
-def run(run_learner):
-    return run_learner([Call(FUNCTION)])
+@learner_calls(points=2)
+def calls():
+    return [Call(FUNCTION)]
 
 
 def _unpack(value):
@@ -30,11 +31,8 @@ def _unpack(value):
 
 
 @pytest.fixture(scope="module")
-def arrays(run):
-    arrays = _unpack(returned(run, FUNCTION))
-    if arrays is None:
-        pytest.skip("skipped: load_data() must return two (images, labels) pairs first")
-    return arrays
+def arrays(returned):
+    return _unpack(returned[FUNCTION])
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -45,19 +43,15 @@ def sample_plot(run, artifacts):
         return
     images, labels = arrays[0], arrays[1]
     if images.ndim == 3 and images.shape[1:] == (28, 28) and labels.ndim == 1 and len(images) >= 16:
-        artifacts.plot("digit_grid", images=images[:16], labels=[str(int(v)) for v in labels[:16]],
+        artifacts.plot(plots.digit_grid, images=images[:16], labels=[str(int(v)) for v in labels[:16]],
                        title="The first 16 training images and their labels", filename="01_samples.png")
         artifacts.preview("The first training images", images[:8], [f"label {int(v)}" for v in labels[:8]])
 
 
-def test_runs(run, filename, exercise):
-    """load_data() runs without error"""
-    expect_ran(run, FUNCTION, filename, exercise.id)
-
-
-def test_returns_two_pairs(run):
+@check(points=1)
+def test_returns_two_pairs(returned):
     """returns (x_train, y_train), (x_test, y_test)"""
-    value = returned(run, FUNCTION)
+    value = returned[FUNCTION]
     if _unpack(value) is not None:
         return
     hint = "Return exactly what `keras.datasets.mnist.load_data()` returns: two tuples of two arrays."
@@ -67,6 +61,7 @@ def test_returns_two_pairs(run):
          expected="((x_train, y_train), (x_test, y_test)), all NumPy arrays", found=describe(value), hint=hint)
 
 
+@check(points=2, after=test_returns_two_pairs)
 def test_image_shapes(arrays):
     """training images are (60000, 28, 28) and test images (10000, 28, 28)"""
     x_train, _, x_test, _ = arrays
@@ -82,6 +77,7 @@ def test_image_shapes(arrays):
          found=f"x_train {describe_array(x_train)}; x_test {describe_array(x_test)}", hint=hint)
 
 
+@check(points=2, after=test_returns_two_pairs)
 def test_labels(arrays):
     """labels are 60,000 and 10,000 digits from 0 to 9"""
     _, y_train, _, y_test = arrays
@@ -97,6 +93,7 @@ def test_labels(arrays):
                  found=describe_array(labels), hint=hint)
 
 
+@check(points=1, after=test_returns_two_pairs)
 def test_pixels_unscaled(arrays):
     """images are uint8 pixels from 0 to 255, not yet scaled"""
     x_train, _, x_test, _ = arrays
@@ -109,6 +106,7 @@ def test_pixels_unscaled(arrays):
                  found=describe_array(images), hint=hint)
 
 
+@check(points=2, after=test_returns_two_pairs)
 def test_is_mnist(arrays, reference_inputs):
     """the data is MNIST, in Keras' order"""
     expected = reference_inputs.data

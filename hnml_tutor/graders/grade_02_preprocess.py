@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hnml_tutor.graders.common import arguments_after, expect_ran, returned
+from hnml_tutor.graders.checks import check, learner_calls
+from hnml_tutor.graders.common import arguments_after
 from hnml_tutor.graders.vocabulary import describe_array, expect_array, fail
 from hnml_tutor.sandbox import Call
 
@@ -17,29 +18,23 @@ def images(reference_inputs):
     return reference_inputs.data.x_test
 
 
-@pytest.fixture(scope="module")
-def run(run_learner, images):
-    return run_learner([Call(FUNCTION, (images,), return_arguments=True)])
+@learner_calls(points=2)
+def calls(images):
+    return [Call(FUNCTION, (images,), return_arguments=True)]
 
 
 @pytest.fixture(scope="module")
-def scaled(run):
-    value = returned(run, FUNCTION)
-    if not isinstance(value, np.ndarray):
-        pytest.skip("skipped: preprocess() must return an array first")
-    return value
+def scaled(returned):
+    return returned[FUNCTION]
 
 
-def test_runs(run, filename, exercise):
-    """preprocess(images) runs without error"""
-    expect_ran(run, FUNCTION, filename, exercise.id)
-
-
-def test_returns_array(run):
+@check(points=1)
+def test_returns_array(returned):
     """returns a NumPy array"""
-    expect_array(returned(run, FUNCTION), "preprocess()'s result")
+    expect_array(returned[FUNCTION], "preprocess()'s result")
 
 
+@check(points=1, after=test_returns_array)
 def test_same_shape(scaled, images):
     """keeps the shape of the images"""
     if scaled.shape == images.shape:
@@ -51,6 +46,7 @@ def test_same_shape(scaled, images):
          found=describe_array(scaled), hint=hint)
 
 
+@check(points=2, after=test_returns_array)
 def test_floating_point(scaled):
     """is floating point"""
     if np.issubdtype(scaled.dtype, np.floating):
@@ -63,6 +59,7 @@ def test_floating_point(scaled):
          found=describe_array(scaled), hint=hint)
 
 
+@check(points=2, after=test_returns_array)
 def test_range_zero_to_one(scaled):
     """scales pixels into [0, 1], with 255 becoming exactly 1.0"""
     low, high = float(np.min(scaled)), float(np.max(scaled))
@@ -80,10 +77,9 @@ def test_range_zero_to_one(scaled):
          found=describe_array(scaled), hint=hint)
 
 
+@check(points=1, after=test_same_shape)
 def test_values_are_pixels_over_255(scaled, images):
     """every pixel is its original value divided by 255"""
-    if scaled.shape != images.shape:
-        pytest.skip("skipped: the shape must match first")
     difference = np.abs(scaled.astype(np.float64) - images.astype(np.float64) / 255.0)
     if float(difference.max()) <= 1e-5:
         return
@@ -96,9 +92,9 @@ def test_values_are_pixels_over_255(scaled, images):
          found=f"largest difference {float(difference.max()):.4g}", hint=hint)
 
 
+@check(points=1)
 def test_input_unchanged(run, images):
     """leaves the input array unchanged"""
-    returned(run, FUNCTION)
     after = arguments_after(run, FUNCTION)
     if after and isinstance(after[0], np.ndarray) and np.array_equal(after[0], images):
         return

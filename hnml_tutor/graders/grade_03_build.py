@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hnml_tutor.graders.common import expect_ran, load_returned_model, prewarm_keras, returned
+from hnml_tutor.graders.checks import check, learner_calls
+from hnml_tutor.graders.common import load_returned_model
 from hnml_tutor.graders.models import activation_name, dense_layers, describe_layers, output_kind
 from hnml_tutor.graders.vocabulary import fail
 from hnml_tutor.sandbox import Call
@@ -14,31 +15,23 @@ FUNCTION = "build_model"
 MIN_HIDDEN_UNITS = 32
 
 
-@pytest.fixture(scope="module")
-def run(run_learner):
-    prewarm_keras()
-    return run_learner([Call(FUNCTION)])
+@learner_calls(points=2, loads_models=True)
+def calls():
+    return [Call(FUNCTION)]
 
 
 @pytest.fixture(scope="module")
-def model(run):
-    value = returned(run, FUNCTION)
-    try:
-        return load_returned_model(value, "build_model()'s result")
-    except AssertionError:
-        pytest.skip("skipped: build_model() must return a Keras model first")
+def model(returned):
+    return load_returned_model(returned[FUNCTION], "build_model()'s result")
 
 
-def test_runs(run, filename, exercise):
-    """build_model() runs without error"""
-    expect_ran(run, FUNCTION, filename, exercise.id)
-
-
-def test_returns_model(run):
+@check(points=2)
+def test_returns_model(returned):
     """returns a Keras model that can be loaded safely"""
-    load_returned_model(returned(run, FUNCTION), "build_model()'s result")
+    load_returned_model(returned[FUNCTION], "build_model()'s result")
 
 
+@check(points=2, after=test_returns_model)
 def test_input_shape(model):
     """takes one 28×28 image per example"""
     inputs = getattr(model, "inputs", None)
@@ -55,6 +48,7 @@ def test_input_shape(model):
     fail("The model's input shape is wrong.", expected="(None, 28, 28)", found=str((None, *shape)), hint=hint)
 
 
+@check(points=2, after=test_returns_model)
 def test_flatten(model):
     """flattens each image before the first Dense layer"""
     names = [type(layer).__name__ for layer in model.layers]
@@ -65,6 +59,7 @@ def test_flatten(model):
          hint="Add `keras.layers.Flatten()` right after the input: Dense layers take a vector, not a grid.")
 
 
+@check(points=3, after=test_returns_model)
 def test_hidden_layer(model):
     """has a hidden Dense layer with a relu activation and at least 32 units"""
     hidden = dense_layers(model)[:-1]
@@ -86,6 +81,7 @@ def test_hidden_layer(model):
          expected=f"Dense(units ≥ {MIN_HIDDEN_UNITS}, activation=\"relu\")", found=describe_layers(model), hint=hint)
 
 
+@check(points=2, after=test_returns_model)
 def test_output_layer(model):
     """ends in a Dense layer of 10 units, one score per digit (logits or softmax)"""
     dense = dense_layers(model)
@@ -102,6 +98,7 @@ def test_output_layer(model):
              hint="Leave the output layer without an activation; the loss in step 04 handles logits.")
 
 
+@check(points=2, after=test_returns_model)
 def test_predicts_ten_scores(model):
     """maps a batch of images to 10 scores each"""
     output = np.asarray(model(np.zeros((4, 28, 28), dtype="float32")))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hnml_tutor import reference
-from hnml_tutor.graders.common import expect_ran, load_returned_model, prewarm_keras, returned
+from hnml_tutor.graders.checks import check, learner_calls
+from hnml_tutor.graders.common import load_returned_model
 from hnml_tutor.graders.models import compiled_loss, compiled_metrics, compiled_optimizer
+from hnml_tutor.graders.numeric import softmax, sparse_cross_entropy
 from hnml_tutor.graders.vocabulary import describe, fail
 from hnml_tutor.sandbox import Call
-from hnml_tutor.transport import ModelFile, ReferenceModel
+from hnml_tutor.transport import Reference
 
 FUNCTION = "compile_model"
 OPTIMIZERS = {"Adam", "AdamW", "SGD", "RMSprop", "Nadam", "Adamax", "Adagrad", "Adadelta", "Ftrl", "Lion", "Lamb", "Adafactor"}
@@ -18,31 +19,20 @@ ACCURACY_NAMES = {"accuracy", "acc", "sparse_categorical_accuracy"}
 SPARSE_LOSS = "sparse_categorical_crossentropy"
 
 
-@pytest.fixture(scope="module")
-def run(run_learner):
-    prewarm_keras()
-    return run_learner([Call(FUNCTION, (ReferenceModel("built"),))])
+@learner_calls(points=2, loads_models=True)
+def calls():
+    return [Call(FUNCTION, (Reference("mlp/built"),))]
 
 
 @pytest.fixture(scope="module")
-def model(run):
-    value = returned(run, FUNCTION)
-    if not isinstance(value, ModelFile):
-        pytest.skip("skipped: compile_model() must return the model first")
-    model = load_returned_model(value, "compile_model()'s result")
-    if not model.get_compile_config():
-        pytest.skip("skipped: the model must be compiled first")
-    return model
+def model(returned):
+    return load_returned_model(returned[FUNCTION], "compile_model()'s result")
 
 
-def test_runs(run, filename, exercise):
-    """compile_model(model) runs without error"""
-    expect_ran(run, FUNCTION, filename, exercise.id)
-
-
-def test_returns_compiled_model(run):
+@check(points=2)
+def test_returns_compiled_model(returned):
     """returns the compiled model"""
-    value = returned(run, FUNCTION)
+    value = returned[FUNCTION]
     if value is None:
         fail("compile_model() returned None.", expected="the model", found="None",
              hint="`model.compile(...)` changes the model in place and returns None: call it, then `return model`.")
@@ -52,6 +42,7 @@ def test_returns_compiled_model(run):
              found="a model that was never compiled", hint="Call `model.compile(optimizer=..., loss=..., metrics=[...])`.")
 
 
+@check(points=2, after=test_returns_compiled_model)
 def test_optimizer(model):
     """uses a real optimizer such as Adam"""
     name = compiled_optimizer(model)
@@ -61,6 +52,7 @@ def test_optimizer(model):
          found=str(name), hint="`optimizer=\"adam\"` is a robust default.")
 
 
+@check(points=3, after=test_returns_compiled_model)
 def test_sparse_cross_entropy(model):
     """uses sparse categorical cross-entropy, which fits integer labels"""
     loss = compiled_loss(model)
@@ -76,12 +68,10 @@ def test_sparse_cross_entropy(model):
     fail("The loss doesn't fit integer class labels.", expected=SPARSE_LOSS, found=found, hint=hint)
 
 
+@check(points=3, after=test_sparse_cross_entropy)
 def test_from_logits_matches_output(model):
     """tells the loss that the model outputs logits (from_logits=True)"""
-    loss = compiled_loss(model)
-    if loss is None or loss.name != SPARSE_LOSS:
-        pytest.skip("skipped: the loss must be sparse categorical cross-entropy first")
-    if loss.from_logits:
+    if compiled_loss(model).from_logits:
         return
     fail("The loss expects probabilities, but this model outputs logits.",
          expected="from_logits=True", found="from_logits=False (the default, also of the string "
@@ -91,6 +81,7 @@ def test_from_logits_matches_output(model):
               "runs without an error but learns worse.")
 
 
+@check(points=2, after=test_returns_compiled_model)
 def test_accuracy_metric(model):
     """tracks accuracy as a metric"""
     metrics = compiled_metrics(model)
@@ -100,16 +91,17 @@ def test_accuracy_metric(model):
          hint="Add `metrics=[\"accuracy\"]` to compile: the loss alone doesn't tell you how many digits are right.")
 
 
+@check(points=1, after=test_returns_compiled_model)
 def test_loss_measures_the_logits(model, reference_inputs):
     """computes the right loss on real data"""
-    images, labels = reference_inputs.x_test[:256], reference_inputs.data.y_test[:256]
+    images, labels = reference_inputs.get("mnist/scaled").x_test[:256], reference_inputs.data.y_test[:256]
     try:
         values = model.evaluate(images, labels, verbose=0, return_dict=True)
     except Exception as error:  # e.g. categorical cross-entropy on integer labels
         fail("Evaluating the compiled model on MNIST failed.", found=f"{type(error).__name__}: {str(error)[:300]}",
              hint="Check that the loss fits integer labels: sparse_categorical_crossentropy.")
     logits = np.asarray(model.predict(images, verbose=0))
-    expected = reference.sparse_cross_entropy(reference.softmax(logits), labels)
+    expected = sparse_cross_entropy(softmax(logits), labels)
     found = float(values.get("loss", np.nan))
     if abs(found - expected) > 1e-3 * max(1.0, expected):
         fail("The compiled loss doesn't measure cross-entropy on this model's logits.",

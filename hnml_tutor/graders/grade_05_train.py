@@ -7,27 +7,25 @@ import math
 import numpy as np
 import pytest
 
-from hnml_tutor.graders.common import expect_ran, load_returned_model, prewarm_keras, returned
+from hnml_tutor import plots
+from hnml_tutor.graders.checks import check, learner_calls
+from hnml_tutor.graders.common import load_returned_model
 from hnml_tutor.graders.vocabulary import describe, fail
 from hnml_tutor.sandbox import Call
-from hnml_tutor.transport import HistoryRecord, ModelFile, ReferenceModel
+from hnml_tutor.transport import HistoryRecord, ModelFile, Reference
 
 FUNCTION = "train"
 
 
-@pytest.fixture(scope="module")
-def run(run_learner, reference_inputs):
-    prewarm_keras()
-    data = reference_inputs.data
-    return run_learner([Call(FUNCTION, (ReferenceModel("compiled"), reference_inputs.x_train, data.y_train))])
+@learner_calls(points=2, loads_models=True)
+def calls(reference_inputs):
+    scaled = reference_inputs.get("mnist/scaled")
+    return [Call(FUNCTION, (Reference("mlp/compiled"), scaled.x_train, reference_inputs.data.y_train))]
 
 
 @pytest.fixture(scope="module")
-def history(run):
-    value = returned(run, FUNCTION)
-    if not isinstance(value, HistoryRecord):
-        pytest.skip("skipped: train() must return the History first")
-    return value
+def history(returned):
+    return returned[FUNCTION]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -35,18 +33,14 @@ def curves_plot(run, artifacts):
     yield
     result = run.call(FUNCTION) if run.ok else None
     if result is not None and isinstance(result.value, HistoryRecord) and result.value.history.get("loss"):
-        artifacts.plot("training_curves", history=result.value.history,
+        artifacts.plot(plots.training_curves, history=result.value.history,
                        title="Training and validation, epoch by epoch", filename="05_curves.png")
 
 
-def test_runs(run, filename, exercise):
-    """train(model, x_train, y_train) runs within the time limit"""
-    expect_ran(run, FUNCTION, filename, exercise.id)
-
-
-def test_returns_history(run):
+@check(points=2)
+def test_returns_history(returned):
     """returns the History that model.fit returns"""
-    value = returned(run, FUNCTION)
+    value = returned[FUNCTION]
     if isinstance(value, HistoryRecord):
         return
     hint = "`return model.fit(...)`: fit returns a History with the loss of every epoch."
@@ -55,6 +49,7 @@ def test_returns_history(run):
     fail("train() should return a History.", expected="a keras.callbacks.History", found=describe(value), hint=hint)
 
 
+@check(points=3, after=test_returns_history)
 def test_validation_split(history):
     """keeps part of the training data aside for validation"""
     if "val_loss" in history.history:
@@ -65,6 +60,7 @@ def test_validation_split(history):
               "model never learns from.")
 
 
+@check(points=3, after=test_returns_history)
 def test_loss_falls(history):
     """the training loss falls from the first epoch to the last"""
     losses = history.history.get("loss", [])
@@ -81,6 +77,7 @@ def test_loss_falls(history):
          hint="Check the learning rate, and that x_train and y_train are passed in the right order.")
 
 
+@check(points=10, after=test_returns_history)
 def test_test_accuracy(history, reference_inputs, exercise, artifacts):
     """the trained model reaches the required accuracy on the test set (measured by the grader)"""
     model_file = history.model
@@ -88,7 +85,7 @@ def test_test_accuracy(history, reference_inputs, exercise, artifacts):
         fail("The History has no model attached, so the grader can't measure it.",
              hint="Return the History from `model.fit` on the model you were given.")
     model = load_returned_model(model_file, "the trained model")
-    logits = np.asarray(model.predict(reference_inputs.x_test, verbose=0, batch_size=1024))
+    logits = np.asarray(model.predict(reference_inputs.get("mnist/scaled").x_test, verbose=0, batch_size=1024))
     accuracy = float((logits.argmax(axis=1) == reference_inputs.data.y_test).mean())
     threshold = exercise.threshold
     artifacts.note(f"Test accuracy measured by the grader: {accuracy:.2%} (required: {threshold:.0%}).")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hnml_tutor import reference
-from hnml_tutor.graders.common import expect_ran, returned
+from hnml_tutor.graders.checks import check, learner_calls
+from hnml_tutor.graders.numeric import sparse_cross_entropy
 from hnml_tutor.graders.vocabulary import describe, fail
 from hnml_tutor.sandbox import Call
 from hnml_tutor.transport import Opaque
@@ -24,21 +24,21 @@ def subset(reference_inputs):
 
 @pytest.fixture(scope="module")
 def expected(reference_inputs, subset):
-    trained = reference_inputs.trained
+    trained = reference_inputs.get("mnist/trained-mlp")
     labels = reference_inputs.data.y_test
     probabilities = trained.probabilities(subset)
     return {
         "accuracy": float((probabilities.argmax(axis=1) == labels[subset]).mean()),
-        "loss": reference.sparse_cross_entropy(probabilities, labels[subset]),
+        "loss": sparse_cross_entropy(probabilities, labels[subset]),
         "full_accuracy": float((trained.test_logits.argmax(axis=1) == labels).mean()),
     }
 
 
-@pytest.fixture(scope="module")
-def run(run_learner, reference_inputs, subset):
-    trained = reference_inputs.trained
-    images, labels = reference_inputs.x_test[subset], reference_inputs.data.y_test[subset]
-    return run_learner([Call(FUNCTION, (trained.model, images, labels))])
+@learner_calls(points=2)
+def calls(reference_inputs, subset):
+    trained = reference_inputs.get("mnist/trained-mlp")
+    images = reference_inputs.get("mnist/scaled").x_test[subset]
+    return [Call(FUNCTION, (trained.model, images, reference_inputs.data.y_test[subset]))]
 
 
 def _as_number(value):
@@ -50,21 +50,14 @@ def _as_number(value):
 
 
 @pytest.fixture(scope="module")
-def number(run):
-    value = _as_number(returned(run, FUNCTION))
-    if value is None:
-        pytest.skip("skipped: evaluate() must return one number first")
-    return value
+def number(returned):
+    return _as_number(returned[FUNCTION])
 
 
-def test_runs(run, filename, exercise):
-    """evaluate(model, x_test, y_test) runs without error"""
-    expect_ran(run, FUNCTION, filename, exercise.id)
-
-
-def test_returns_one_number(run, expected):
+@check(points=2)
+def test_returns_one_number(returned, expected):
     """returns a single number"""
-    value = returned(run, FUNCTION)
+    value = returned[FUNCTION]
     if _as_number(value) is not None:
         return
     hint = "Return only the accuracy, as a float."
@@ -77,6 +70,7 @@ def test_returns_one_number(run, expected):
          found=describe(value), hint=hint)
 
 
+@check(points=2, after=test_returns_one_number)
 def test_is_a_fraction(number):
     """is a fraction between 0 and 1"""
     if 0.0 <= number <= 1.0:
@@ -87,6 +81,7 @@ def test_is_a_fraction(number):
     fail("Accuracy is a fraction between 0 and 1.", expected="0 ≤ accuracy ≤ 1", found=f"{number:.4g}", hint=hint)
 
 
+@check(points=2, after=test_returns_one_number)
 def test_is_accuracy_not_loss(number, expected):
     """is the accuracy, not the loss"""
     if abs(number - expected["loss"]) <= 1e-3 and abs(number - expected["accuracy"]) > TOLERANCE:
@@ -95,6 +90,7 @@ def test_is_accuracy_not_loss(number, expected):
              hint="`model.evaluate` returns [loss, accuracy]: the loss comes first. Return the second value.")
 
 
+@check(points=2, after=test_returns_one_number)
 def test_matches_grader(number, expected):
     """matches the accuracy the grader measures on the same data"""
     if abs(number - expected["accuracy"]) <= TOLERANCE:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hnml_tutor.graders.common import expect_ran, returned
+from hnml_tutor import plots
+from hnml_tutor.graders.checks import check, learner_calls, runs
 from hnml_tutor.graders.vocabulary import describe, describe_array, fail
 from hnml_tutor.sandbox import Call
 
@@ -21,29 +22,24 @@ def subset(reference_inputs):
 
 @pytest.fixture(scope="module")
 def expected_probabilities(reference_inputs, subset):
-    return reference_inputs.trained.probabilities(subset)
+    return reference_inputs.get("mnist/trained-mlp").probabilities(subset)
+
+
+@learner_calls(points={PROBA: 2, PREDICT: 2})
+def calls(reference_inputs, subset):
+    model = reference_inputs.get("mnist/trained-mlp").model
+    images = reference_inputs.get("mnist/scaled").x_test[subset]
+    return [Call(PROBA, (model, images)), Call(PREDICT, (model, images))]
 
 
 @pytest.fixture(scope="module")
-def run(run_learner, reference_inputs, subset):
-    model, images = reference_inputs.trained.model, reference_inputs.x_test[subset]
-    return run_learner([Call(PROBA, (model, images)), Call(PREDICT, (model, images))])
+def probabilities(returned):
+    return returned[PROBA].astype(np.float64)
 
 
 @pytest.fixture(scope="module")
-def probabilities(run):
-    value = returned(run, PROBA)
-    if not isinstance(value, np.ndarray) or value.shape != (SUBSET_SIZE, 10):
-        pytest.skip("skipped: predict_proba() must return an (N, 10) array first")
-    return value.astype(np.float64)
-
-
-@pytest.fixture(scope="module")
-def predictions(run):
-    value = returned(run, PREDICT)
-    if not isinstance(value, np.ndarray) or value.shape != (SUBSET_SIZE,):
-        pytest.skip("skipped: predict() must return an (N,) array first")
-    return value
+def predictions(returned):
+    return returned[PREDICT]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -61,25 +57,16 @@ def predictions_plot(run, artifacts, reference_inputs, subset):
     guessed = guesses.value[:PREVIEW_COUNT].astype(int) % 10
     confidence = proba.value[np.arange(PREVIEW_COUNT), guessed]
     names = reference_inputs.data.class_names
-    artifacts.plot("prediction_row", images=images, predicted=guessed, true=true, confidence=confidence,
+    artifacts.plot(plots.prediction_row, images=images, predicted=guessed, true=true, confidence=confidence,
                    class_names=names, title="Predicted (confidence) vs true label", filename="07_predictions.png")
     artifacts.preview("Your predictions", images[:8],
                       [f"{names[g]} {c:.0%}{'' if g == t else ' ✗'}" for g, c, t in zip(guessed[:8], confidence[:8], true[:8])])
 
 
-def test_proba_runs(run, filename, exercise):
-    """predict_proba(model, images) runs without error"""
-    expect_ran(run, PROBA, filename, exercise.id)
-
-
-def test_predict_runs(run, filename, exercise):
-    """predict(model, images) runs without error"""
-    expect_ran(run, PREDICT, filename, exercise.id)
-
-
-def test_proba_shape(run):
+@check(points=2, after=runs(PROBA))
+def test_proba_shape(returned):
     """predict_proba returns one row of 10 numbers per image"""
-    value = returned(run, PROBA)
+    value = returned[PROBA]
     if isinstance(value, np.ndarray) and value.shape == (SUBSET_SIZE, 10):
         return
     hint = None
@@ -89,6 +76,7 @@ def test_proba_shape(run):
          found=describe(value), hint=hint)
 
 
+@check(points=4, after=test_proba_shape)
 def test_rows_are_probabilities(probabilities):
     """each row holds probabilities: between 0 and 1, summing to 1"""
     sums = probabilities.sum(axis=1)
@@ -100,6 +88,7 @@ def test_rows_are_probabilities(probabilities):
               "`keras.activations.softmax(logits)` (or `keras.ops.softmax`), then convert to NumPy.")
 
 
+@check(points=3, after=test_proba_shape)
 def test_proba_matches_model(probabilities, expected_probabilities):
     """the probabilities are the model's softmax outputs"""
     difference = float(np.abs(probabilities - expected_probabilities).max())
@@ -110,9 +99,10 @@ def test_proba_matches_model(probabilities, expected_probabilities):
          hint="Use the model and images you were given, and apply softmax along the class axis (axis=-1).")
 
 
-def test_predict_shape(run):
+@check(points=2, after=runs(PREDICT))
+def test_predict_shape(returned):
     """predict returns one class per image"""
-    value = returned(run, PREDICT)
+    value = returned[PREDICT]
     if isinstance(value, np.ndarray) and value.shape == (SUBSET_SIZE,):
         return
     hint = None
@@ -127,6 +117,7 @@ def test_predict_shape(run):
          found=describe(value), hint=hint)
 
 
+@check(points=2, after=test_predict_shape)
 def test_predict_integers(predictions):
     """the predicted classes are integers"""
     if np.issubdtype(predictions.dtype, np.integer):
@@ -135,6 +126,7 @@ def test_predict_integers(predictions):
          hint="`argmax` returns integers; if you rounded probabilities instead, use `.argmax(axis=1)`.")
 
 
+@check(points=3, after=test_predict_shape)
 def test_predict_is_argmax(predictions, expected_probabilities):
     """the predicted class is the most likely one for every image"""
     agreement = float((predictions == expected_probabilities.argmax(axis=1)).mean())

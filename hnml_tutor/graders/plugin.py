@@ -7,9 +7,11 @@ reference inputs, a place to put plots — and turns each pytest report into a
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import pytest
@@ -18,13 +20,15 @@ from hnml_tutor import datasets, reference, sandbox
 from hnml_tutor.curriculum import Exercise
 from hnml_tutor.defaults import DEFAULT_SEED
 from hnml_tutor.errors import TutorError
+from hnml_tutor.graders.checks import CHECK_ATTRIBUTE, CheckSpec, LearnerCalls, check_spec
+from hnml_tutor.graders.common import expect_ran, prewarm_keras
 from hnml_tutor.graders.vocabulary import CheckFailed
 from hnml_tutor.results import ERROR, FAILED, PASSED, SKIPPED, CheckResult, DigitPreview
 
 
 @dataclass
 class ReferenceInputs:
-    """Correct inputs for a step, from the reference pipeline (loaded lazily, at most once)."""
+    """Correct inputs for a step: the exercise's data set, and reference artefacts by name."""
 
     dataset_name: str
 
@@ -32,24 +36,16 @@ class ReferenceInputs:
     def data(self) -> datasets.Dataset:
         return datasets.load(self.dataset_name)
 
-    @cached_property
-    def x_train(self) -> np.ndarray:
-        return reference.preprocess(self.data.x_train)
-
-    @cached_property
-    def x_test(self) -> np.ndarray:
-        return reference.preprocess(self.data.x_test)
-
-    @cached_property
-    def trained(self) -> reference.TrainedReference:
-        return reference.trained_reference(self.dataset_name)
+    def get(self, name: str) -> Any:
+        """A reference artefact the curriculum registered as ``name`` (e.g. ``"mnist/trained-mlp"``)."""
+        return reference.get(name)
 
 
 @dataclass
 class Artifacts:
     """Plots and terminal previews a grader asks for; drawn after the checks, outside pytest."""
 
-    plot_requests: list[tuple[str, dict]] = field(default_factory=list)
+    plot_requests: list[tuple[Callable, dict]] = field(default_factory=list)
     previews: list[DigitPreview] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -57,8 +53,9 @@ class Artifacts:
         """A measurement worth showing the learner whether or not the check passed."""
         self.notes.append(text)
 
-    def plot(self, kind: str, **data) -> None:
-        self.plot_requests.append((kind, data))
+    def plot(self, draw: Callable, **data) -> None:
+        """Ask for ``draw(path=plots/<filename>, **data)`` once the checks are done (see :mod:`hnml_tutor.plots`)."""
+        self.plot_requests.append((draw, data))
 
     def preview(self, title: str, images: np.ndarray, captions: list[str]) -> None:
         self.previews.append(DigitPreview(title, np.asarray(images), list(captions)))
@@ -85,6 +82,10 @@ class GradingPlugin:
         self.collected = Artifacts()
         self.runs: list[sandbox.SandboxRun] = []
         self.hidden_paths: set[Path] = set()
+        self._status: dict[tuple[Path, str], CheckResult] = {}
+        self._run_checks: dict[Path, tuple[str, ...]] = {}
+
+    # -- fixtures every grader and hidden test can use -------------------------------------------------
 
     @pytest.fixture(scope="session")
     def exercise(self) -> Exercise:
@@ -122,11 +123,78 @@ class GradingPlugin:
         for finished in self.runs:
             sandbox.cleanup(finished)
 
+    @pytest.fixture(scope="module")
+    def run(self, request, run_learner) -> sandbox.SandboxRun:
+        """The run of the calls the grader module declared with ``learner_calls`` (made once per module)."""
+        declaration = _declaration(request.module)
+        if declaration is None:
+            raise pytest.UsageError(f"{request.module.__name__} declares no learner_calls, so it has no `run`")
+        if declaration.loads_models:
+            prewarm_keras()
+        arguments = {name: request.getfixturevalue(name) for name in declaration.parameters}
+        return run_learner(declaration.build(**arguments))
+
+    @pytest.fixture(scope="module")
+    def returned(self, run) -> dict[str, Any]:
+        """What each of the learner's functions returned, by name (functions that did not return are absent)."""
+        return {call.function: call.value for call in run.calls if call.status == "returned"}
+
+    # -- collection: the generated "runs" checks, and every check's declaration ------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pycollect_makeitem(self, collector, name, obj):
+        if not isinstance(obj, LearnerCalls) or not isinstance(collector, pytest.Module):
+            return None
+        exercise = self.context.exercise
+        try:
+            generated = obj.run_checks(exercise.functions)
+        except ValueError as error:
+            raise pytest.UsageError(f"{collector.path.name}: {error}") from None
+        self._run_checks[Path(collector.path)] = tuple(check_name for check_name, _, _ in generated)
+        return [pytest.Function.from_parent(collector, name=check_name,
+                                            callobj=_runs_check(function, points, exercise))
+                for check_name, function, points in generated]
+
+    def pytest_collection_modifyitems(self, items) -> None:
+        """A grader's checks must each declare their points, and depend only on checks before them."""
+        seen: dict[Path, set[str]] = {}
+        for item in items:
+            path = Path(item.path)
+            earlier = seen.setdefault(path, set())
+            spec = check_spec(getattr(item, "function", None))
+            if spec is None and path.resolve() not in self.hidden_paths:
+                raise pytest.UsageError(f"{path.name}::{item.name} does not declare its points: decorate it "
+                                        "with @check(points=...)")
+            missing = [name for name in (spec.after or ()) if name not in earlier] if spec else []
+            if missing:
+                raise pytest.UsageError(f"{path.name}::{item.name} depends on {', '.join(missing)}, which is not a "
+                                        "check defined before it in the same module")
+            earlier.add(item.name)
+
+    # -- running: skip a check whose dependencies did not pass ----------------------------------------
+
+    def _dependencies(self, item) -> tuple[str, ...]:
+        spec = check_spec(getattr(item, "function", None))
+        if spec is not None and spec.after is not None:
+            return spec.after
+        own = {item.name}
+        return tuple(name for name in self._run_checks.get(Path(item.path), ()) if name not in own)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item) -> None:
+        for name in self._dependencies(item):
+            before = self._status.get((Path(item.path), name))
+            if before is None or before.status != PASSED:
+                what = before.description if before is not None else name
+                pytest.skip(f"skipped: needs “{what}” to pass first")
+
+    # -- results -------------------------------------------------------------------------------------
+
     def _record(self, item: pytest.Item, status: str, error: BaseException | None, skip_reason: str = "") -> None:
         doc = (item.function.__doc__ or item.name).strip().splitlines()[0] if hasattr(item, "function") else item.name
         result = CheckResult(name=item.name, description=doc, status=status)
-        result.hidden = Path(str(item.fspath)) in self.hidden_paths
-        result.max_points = check_points(item, self.context.exercise, result.hidden)
+        result.hidden = Path(str(item.fspath)).resolve() in self.hidden_paths
+        result.max_points = check_points(item)
         if isinstance(error, CheckFailed):
             result.message = error.rationale
             result.expected, result.found = error.expected, error.found
@@ -147,6 +215,7 @@ class GradingPlugin:
                            "it (with the details below) if it keeps happening.")
             result.grader_fault = True
         self.results.append(result)
+        self._status[(Path(item.path), item.name)] = result
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -167,11 +236,39 @@ class GradingPlugin:
         return report
 
 
-def check_points(item: pytest.Item, exercise: Exercise, hidden: bool) -> float:
-    """What a check is worth: the manifest's credit for a grader check, ``@pytest.mark.points(n)`` (default 1)
-    for an instructor's hidden test."""
-    if not hidden:
-        return exercise.check_points(getattr(item, "originalname", item.name))
+def _declaration(module) -> LearnerCalls | None:
+    return next((value for value in vars(module).values() if isinstance(value, LearnerCalls)), None)
+
+
+def _parameters(exercise: Exercise, function: str) -> str:
+    """The parameters of ``function`` as the exercise's stub spells them (``images``), for descriptions."""
+    try:
+        tree = ast.parse(exercise.stub_path.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return ""
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == function:
+            return ", ".join(argument.arg for argument in node.args.args)
+    return ""
+
+
+def _runs_check(function: str, points: float, exercise: Exercise) -> Callable:
+    """The check "``function(...)`` runs without error", generated for each function a grader calls."""
+
+    def runs_check(run, filename, exercise):
+        expect_ran(run, function, filename, exercise.id)
+
+    runs_check.__doc__ = f"{function}({_parameters(exercise, function)}) runs without error"
+    setattr(runs_check, CHECK_ATTRIBUTE, CheckSpec(points, after=()))
+    return runs_check
+
+
+def check_points(item: pytest.Item) -> float:
+    """What a check is worth: its ``@check(points=...)``; for an instructor's hidden test without one,
+    ``@pytest.mark.points(n)`` (default 1)."""
+    spec = check_spec(getattr(item, "function", None))
+    if spec is not None:
+        return spec.points
     marker = item.get_closest_marker("points")
     return float(marker.args[0]) if marker is not None and marker.args else 1.0
 

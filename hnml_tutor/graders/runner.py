@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from hnml_tutor import datasets, sandbox
 from hnml_tutor.curriculum import Exercise
 from hnml_tutor.defaults import DEFAULT_SEED
 from hnml_tutor.graders.mistakes import outdated_spellings
-from hnml_tutor.graders.plugin import GradingContext, GradingPlugin
+from hnml_tutor.graders.plugin import GradingContext, GradingPlugin, check_points
 from hnml_tutor.resources import graders_dir
 from hnml_tutor.results import FAILED, CheckResult, ExerciseReport
 
@@ -88,6 +89,45 @@ def grade_exercise(
     if plots_dir is not None and plugin.collected.plot_requests:
         from hnml_tutor import plots  # Matplotlib is imported only when there is something to draw
 
-        report.plots = plots.draw_all(plugin.collected.plot_requests, Path(plots_dir), exercise)
+        report.plots = plots.draw_all(plugin.collected.plot_requests, Path(plots_dir))
     report.duration = time.monotonic() - started
     return report
+
+
+@dataclass(frozen=True)
+class DeclaredCheck:
+    """A check as its grader declares it, before anything runs."""
+
+    name: str
+    description: str
+    points: float
+
+
+class _Collector:
+    """Records the checks pytest collects for one grader, without running any."""
+
+    def __init__(self) -> None:
+        self.checks: list[DeclaredCheck] = []
+
+    def pytest_collection_finish(self, session) -> None:
+        for item in session.items:
+            doc = (getattr(item, "function", None).__doc__ or item.name).strip().splitlines()[0]
+            self.checks.append(DeclaredCheck(item.name, doc, check_points(item)))
+
+
+def declared_checks(exercise: Exercise) -> list[DeclaredCheck]:
+    """The checks ``exercise``'s grader declares, in order, with their points (nothing is run).
+
+    Raises :class:`GraderBroken` when the grader cannot even be collected — a check without points, a
+    dependency on a check that does not exist, calls that disagree with the manifest.
+    """
+    plugin = GradingPlugin(GradingContext(exercise, exercise.solution_path, sandbox.Limits()))
+    collector = _Collector()
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+        exit_code = pytest.main([str(exercise.grader_path), "--collect-only", *pytest_options()],
+                                plugins=[plugin, collector])
+    if exit_code != pytest.ExitCode.OK:
+        raise GraderBroken(f"the grader for {exercise.label} could not be collected (pytest exit code {exit_code})",
+                           captured.getvalue()[-4000:])
+    return collector.checks

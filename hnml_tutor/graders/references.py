@@ -1,0 +1,83 @@
+"""The reference artefacts the curriculum's graders ask for by name (see :mod:`hnml_tutor.reference`).
+
+They come from the reference solutions themselves, so the solutions are the single definition of
+"correct" and are exercised on every check. A new exercise that needs another artefact — a Fashion-MNIST
+CNN, a NumPy MLP — registers it here under a new name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hnml_tutor import datasets
+from hnml_tutor.graders.numeric import softmax
+from hnml_tutor.reference import get, provider, solution
+from hnml_tutor.transport import ModelFile
+
+REFERENCE_SEED = 20240607
+
+
+@dataclass(frozen=True)
+class ScaledData:
+    """A data set's images as the reference step 02 scales them."""
+
+    x_train: np.ndarray
+    x_test: np.ndarray
+
+
+@dataclass(frozen=True)
+class TrainedClassifier:
+    """A trained reference model and its logits on the test set, measured once when it was trained."""
+
+    model: ModelFile
+    test_logits: np.ndarray
+
+    def probabilities(self, indices: np.ndarray | None = None) -> np.ndarray:
+        logits = self.test_logits if indices is None else self.test_logits[indices]
+        return softmax(logits)
+
+
+@provider("mnist/scaled")
+def mnist_scaled() -> ScaledData:
+    data = datasets.load("mnist")
+    preprocess = solution("preprocess").preprocess
+    return ScaledData(preprocess(data.x_train), preprocess(data.x_test))
+
+
+@provider("mlp/built", fresh=True)
+def built_mlp():
+    """A fresh reference network as step 03 builds it (made inside the learner's child, never trained)."""
+    return solution("build").build_model()
+
+
+@provider("mlp/compiled", fresh=True)
+def compiled_mlp():
+    """A fresh reference network, compiled as step 04 compiles it."""
+    return solution("compile").compile_model(solution("build").build_model())
+
+
+def _train_mnist_mlp(folder: Path) -> None:
+    import keras
+
+    keras.utils.set_random_seed(REFERENCE_SEED)
+    data, scaled = datasets.load("mnist"), get("mnist/scaled")
+    model = compiled_mlp()
+    with contextlib.redirect_stdout(io.StringIO()):
+        solution("train").train(model, scaled.x_train, data.y_train)
+    logits = model.predict(scaled.x_test, verbose=0)
+    model.save(folder / "model.keras")
+    np.save(folder / "test_logits.npy", logits.astype(np.float32))
+    accuracy = float((logits.argmax(axis=1) == data.y_test).mean())
+    (folder / "meta.json").write_text(json.dumps({"test_accuracy": accuracy, "seed": REFERENCE_SEED}))
+
+
+@provider("mnist/trained-mlp", build=_train_mnist_mlp)
+def trained_mnist_mlp(folder: Path) -> TrainedClassifier:
+    """The reference MLP trained on MNIST (seeded, once per machine), for the steps after training."""
+    return TrainedClassifier(ModelFile(folder / "model.keras"), np.load(folder / "test_logits.npy"))
