@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from hnml_tutor.curriculum import Curriculum, Exercise, load_curriculum
 from hnml_tutor.errors import TutorError
@@ -146,6 +146,7 @@ class Checked:
     workspace: Workspace
     next_exercise: Exercise | None
     course_finished: bool
+    course_final: str
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -159,22 +160,25 @@ def check(
     *,
     time_limit: float | None = None,
     launcher=None,
-    on_progress: Callable | None = None,
+    session: Session | None = None,
 ) -> Checked:
-    """Grade one exercise of the workspace (default: the current one) and record the result."""
+    """Grade one exercise of the workspace (default: the current one) and record the result.
+
+    ``session`` reuses one the caller already opened (to name the exercise before grading starts).
+    """
     from hnml_tutor.graders.runner import grade_exercise  # pytest and NumPy load only when grading
     from hnml_tutor.sandbox import Limits
 
-    session = open_session(workspace)
+    session = session or open_session(workspace)
     chosen = session.pick(query)
     limits = Limits(time_limit=time_limit or chosen.time_limit)
     report = grade_exercise(chosen, session.workspace.exercise_file(chosen), limits=limits,
-                            plots_dir=session.workspace.plots_dir, launcher=launcher, on_progress=on_progress)
+                            plots_dir=session.workspace.plots_dir, launcher=launcher)
     with updating_progress(session.workspace) as saved:
         saved.record_check(chosen, report.passed)
         finished = report.passed and saved.current(session.curriculum) is None
     return Checked(chosen, report, session.workspace, session.curriculum.next_after(chosen), finished,
-                   session.warnings)
+                   session.curriculum.final, session.warnings)
 
 
 @dataclass(frozen=True)

@@ -6,41 +6,31 @@ problem the user can fix (a bad id, no workspace, no data), 3 an internal error 
 
 from __future__ import annotations
 
-import ast
 import functools
 import json
 import os
 import sys
 import time
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
 
-from hnml_tutor import __version__
-from hnml_tutor.curriculum import Curriculum, Exercise, load_curriculum
+from hnml_tutor import __version__, app as tutor
+from hnml_tutor.curriculum import load_curriculum
 from hnml_tutor.defaults import DEFAULT_MEMORY_MB, DEFAULT_SEED
 from hnml_tutor.errors import TutorError
-from hnml_tutor.feedback import (
-    render_error,
-    render_hint,
-    render_list,
-    render_markdown_file,
-    render_warnings,
-    render_welcome,
-)
-from hnml_tutor.progress import DONE, Progress, load_progress, save_progress
-from hnml_tutor.workspace import DEFAULT_DIRNAME, Workspace, create_workspace, find_workspace, reset_exercise
+from hnml_tutor.render import terminal
+from hnml_tutor.workspace import DEFAULT_DIRNAME
 
 app = typer.Typer(
     name="hnml-tutor",
-    help="Learn the hands-on machine-learning workflow with Keras on MNIST, one graded step at a time.",
+    help="Learn the hands-on machine-learning workflow with Keras on MNIST and Fashion-MNIST, one graded step at a time.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
@@ -71,43 +61,21 @@ def friendly(command):
         except (typer.Exit, typer.Abort):
             raise
         except TutorError as error:
-            render_error(_console(stderr=True), error)
+            _console(stderr=True).print(terminal.error(error))
             raise typer.Exit(EXIT_USAGE) from None
         except KeyboardInterrupt:
             _console(stderr=True).print("Interrupted; nothing was lost.")
             raise typer.Exit(130) from None
         except Exception as error:  # the last line of defence: never show a raw traceback to a learner
             log = _crash_log(error)
-            render_error(_console(stderr=True), TutorError(
+            _console(stderr=True).print(terminal.error(TutorError(
                 f"hnml-tutor hit an internal error: {type(error).__name__}: {error}",
                 f"This is a bug in the tutor, not in your code. The details are in {log}; "
                 "please include that file when you report it.",
-            ))
+            )))
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper
-
-
-@dataclass
-class Session:
-    """What every workspace command starts from: the curriculum, the workspace and its progress."""
-
-    curriculum: Curriculum
-    workspace: Workspace
-    progress: Progress
-    warnings: list[str]
-
-    def pick(self, query: Optional[str]) -> Exercise:
-        """The exercise named by ``query``, or the current one (the last, once all are done)."""
-        if query is not None:
-            return self.curriculum.resolve(query)
-        return self.progress.current(self.curriculum) or self.curriculum.exercises[-1]
-
-
-def _open(workspace: Optional[Path]) -> Session:
-    found = find_workspace(workspace)
-    progress, warnings = load_progress(found)
-    return Session(load_curriculum(), found, progress, warnings)
 
 
 def _version(value: bool) -> None:
@@ -118,66 +86,37 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit."),
 ) -> None:
-    """Learn the hands-on machine-learning workflow with Keras on MNIST, one graded step at a time."""
+    """Learn the hands-on machine-learning workflow with Keras on MNIST and Fashion-MNIST, one graded step at a time."""
 
 
 @app.command()
 @friendly
 def start(directory: Path = typer.Argument(Path(DEFAULT_DIRNAME), help="Folder to create the workspace in.")) -> None:
     """Create a workspace with every exercise and show the first one."""
-    curriculum = load_curriculum()
-    workspace = create_workspace(directory, curriculum)
-    first = curriculum.exercises[0]
-    render_welcome(_console(), curriculum, workspace.display_path(workspace.root), first,
-                   workspace.display_path(workspace.exercise_file(first)))
+    _console().print(terminal.welcome(tutor.start(directory)))
 
 
 @app.command("list")
 @friendly
 def list_exercises(workspace: Optional[Path] = WorkspaceOption) -> None:
     """Show every exercise with its status and your progress."""
-    session = _open(workspace)
-    console = _console()
-    render_warnings(console, session.warnings)
-    render_list(console, session.curriculum, session.progress)
+    _console().print(terminal.exercise_list(tutor.progress(workspace)))
 
 
 @app.command()
 @friendly
 def hint(exercise: Optional[str] = ExerciseArgument, workspace: Optional[Path] = WorkspaceOption) -> None:
     """Reveal the next hint for an exercise: a nudge, then the concept, then a near-solution."""
-    session = _open(workspace)
-    chosen = session.pick(exercise)
-    entry = session.progress.of(chosen)
-    entry.hints_shown = min(entry.hints_shown + 1, len(chosen.hints))
-    save_progress(session.workspace, session.progress)
-    console = _console()
-    render_warnings(console, session.warnings)
-    render_hint(console, chosen, entry.hints_shown)
-
-
-def _instructions(path: Path, fallback: Path) -> str:
-    for candidate in (path, fallback):
-        try:
-            docstring = ast.get_docstring(ast.parse(candidate.read_bytes()))
-        except (OSError, SyntaxError, ValueError):
-            continue
-        if docstring:
-            return docstring
-    return "(This exercise has no instructions.)"
+    _console().print(terminal.hint(tutor.hint(exercise, workspace)))
 
 
 @app.command()
 @friendly
 def show(exercise: Optional[str] = ExerciseArgument, workspace: Optional[Path] = WorkspaceOption) -> None:
     """Show an exercise's instructions."""
-    session = _open(workspace)
-    chosen = session.pick(exercise)
-    path = session.workspace.exercise_file(chosen)
-    text = _instructions(path, chosen.stub_path)
-    render_markdown_file(_console(), f"{chosen.id} · {chosen.title} — {session.workspace.display_path(path)}", text)
+    _console().print(terminal.instructions(tutor.show(exercise, workspace)))
 
 
 @app.command()
@@ -189,36 +128,23 @@ def check(
     time_limit: Optional[float] = typer.Option(None, "--time-limit", min=1, help="Seconds your code may run (default: the exercise's)."),
 ) -> None:
     """Grade an exercise: each check passes, or says what was expected, what was found and why."""
-    from hnml_tutor.graders.runner import grade_exercise  # pytest and NumPy load only when grading
-    from hnml_tutor.sandbox import Limits
-
-    session = _open(workspace)
-    curriculum, found, progress = session.curriculum, session.workspace, session.progress
-    chosen = session.pick(exercise)
     err = _console(stderr=True)
-    render_warnings(err, session.warnings)
-    limits = Limits(time_limit=time_limit or chosen.time_limit)
-    grade = functools.partial(grade_exercise, chosen, found.exercise_file(chosen), limits=limits, plots_dir=found.plots_dir)
     if as_json:
-        report = grade()
+        checked = tutor.check(exercise, workspace, time_limit=time_limit)
     else:
-        with err.status(f"Checking {chosen.id} · {chosen.title} (time limit {limits.time_limit:g} s)…"):
-            report = grade()
-    progress.record_check(chosen, report.passed)
-    save_progress(found, progress)
-    next_exercise = curriculum.next_after(chosen)
+        session = tutor.open_session(workspace)
+        chosen = session.pick(exercise)
+        with err.status(f"Checking {chosen.id} · {chosen.title} (time limit {time_limit or chosen.time_limit:g} s)…"):
+            checked = tutor.check(chosen.id, time_limit=time_limit, session=session)
+    if checked.warnings:
+        err.print(terminal.warnings(checked.warnings))
     if as_json:
-        data = report.to_dict()
-        data["next"] = next_exercise.id if report.passed and next_exercise else None
+        data = checked.report.to_dict()
+        data["next"] = checked.next_exercise.id if checked.passed and checked.next_exercise else None
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
-        from hnml_tutor.feedback import render_report
-
-        plots = [found.display_path(p) for p in report.plots]
-        render_report(_console(), report, chosen, next_exercise, plots)
-        if report.passed and progress.current(curriculum) is None:
-            _console().print(curriculum.final.strip(), style="green")
-    if not report.passed:
+        _console().print(terminal.report(checked))
+    if not checked.passed:
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -227,13 +153,7 @@ def check(
 def reset(exercise: str = typer.Argument(..., help="Exercise to restore to its original stub."),
           workspace: Optional[Path] = WorkspaceOption) -> None:
     """Restore an exercise's original file; your version is backed up next to it first."""
-    found = find_workspace(workspace)
-    chosen = load_curriculum().resolve(exercise)
-    backup = reset_exercise(found, chosen)
-    console = _console()
-    console.print(f"Restored {found.display_path(found.exercise_file(chosen))}.")
-    if backup is not None:
-        console.print(f"Your previous version is kept as {found.display_path(backup)}.")
+    _console().print(terminal.reset_done(tutor.reset(exercise, workspace)))
 
 
 @app.command()
@@ -242,14 +162,64 @@ def solution(exercise: Optional[str] = ExerciseArgument, workspace: Optional[Pat
     """Show the reference solution of an exercise you have passed."""
     from rich.syntax import Syntax
 
-    session = _open(workspace)
-    done = [e for e in session.curriculum.exercises if session.progress.of(e).status == DONE]
-    chosen = session.pick(exercise) if exercise or not done else done[-1]
-    if session.progress.of(chosen).status != DONE:
-        raise TutorError(f"The solution of {chosen.id} unlocks once your own version passes.",
-                         f"Keep going: `hnml-tutor check {chosen.id}`, and `hnml-tutor hint {chosen.id}` if stuck.")
-    source = chosen.solution_path.read_text(encoding="utf-8")
-    _console().print(Syntax(source, "python", line_numbers=True, word_wrap=True))
+    shown = tutor.solution(exercise, workspace)
+    _console().print(Syntax(shown.source, "python", line_numbers=True, word_wrap=True))
+
+
+@app.command()
+@friendly
+def notebook(path: Path = typer.Argument(Path("hnml-tutor.ipynb"), help="Where to write the notebook.")) -> None:
+    """Write a notebook of the whole course for Jupyter or Colab: instructions and one cell per exercise."""
+    from hnml_tutor.notebook import write_notebook
+
+    written = write_notebook(path, load_curriculum())
+    _console().print(f"Wrote [bold]{terminal.display_path(written)}[/]. Open it in Jupyter or Colab and run the "
+                     "cells in order: each `%%exercise` cell saves your code and checks it.")
+
+
+dev_app = typer.Typer(help="For maintainers of the curriculum.", no_args_is_help=True)
+app.add_typer(dev_app, name="dev")
+
+
+@dev_app.command("check")
+@friendly
+def dev_check(
+    exercises: Optional[str] = typer.Option(None, "--exercises", "-e", help="Which exercises, e.g. 01-07 (default: all)."),
+    cold_only: bool = typer.Option(False, "--cold-only", help="Run learner code only in fresh processes (skip the warm launcher)."),
+) -> None:
+    """Prove the curriculum consistent: files, declared points, every stub fails and every solution passes."""
+    import tempfile
+
+    from rich.table import Table
+
+    from hnml_tutor import dev, warm
+
+    curriculum = load_curriculum()
+    chosen = curriculum.select(exercises)
+    launchers: dict[str, object] = {"cold": None}
+    starter = warm.WarmStarter() if warm.available() and not cold_only else None
+    if starter is not None:
+        launchers["warm"] = starter
+    err = _console(stderr=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix="hnml-dev-check-") as plots, err.status("Checking the curriculum…") as status:
+            audits = dev.check_curriculum(curriculum, launchers, Path(plots), chosen,
+                                          on_exercise=lambda e: status.update(f"Checking {e.id} · {e.title}…"))
+    finally:
+        if starter is not None:
+            starter.close()
+    table = Table(title="hnml-tutor dev check", title_style="bold")
+    for column in ("id", "exercise", "launchers", "result"):
+        table.add_column(column)
+    for audit in audits:
+        verdict = "[green]✓ consistent[/]" if audit.ok else "[red]" + "\n".join(f"✗ {p}" for p in audit.problems) + "[/]"
+        table.add_row(audit.exercise.id, audit.exercise.title, ", ".join(audit.checked) or "–", verdict)
+    console = _console()
+    console.print(table)
+    broken = [audit for audit in audits if not audit.ok]
+    console.print(f"{len(audits) - len(broken)} of {len(audits)} exercise(s) consistent.")
+    if broken:
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()
@@ -279,7 +249,7 @@ def grade(
         _console(stderr=True).print("Interrupted. Every exercise graded so far is kept in "
                                     f"{out}; run the same command with --resume to carry on.")
         raise typer.Exit(130) from None
-    render_warnings(console, [f"skipped {note}" for note in result.skipped])
+    console.print(terminal.warnings([f"skipped {note}" for note in result.skipped]))
     render_summary(console, result.exercise_ids, result.outcomes)
     console.print(f"Graded {result.graded} exercise(s)" + (f", reused {result.reused} from the earlier run" if result.reused else "")
                   + (f", {result.regraded} of them twice after a grader error" if result.regraded else "")

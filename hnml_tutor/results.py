@@ -1,12 +1,13 @@
 """Results as data: what a check found, and what grading one exercise produced.
 
-Graders produce these; renderers (Rich in :mod:`hnml_tutor.feedback`, JSON for ``--json``, the
-instructor's gradebook) turn them into output. Nothing here prints.
+One result type for every front end: graders produce :class:`CheckResult` and :class:`ExerciseReport`;
+the terminal, the HTML pages (instructor feedback and notebooks), JSON and Gradescope all render these
+same objects (see :mod:`hnml_tutor.render`). Nothing here prints.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,28 @@ class CheckResult:
     def points(self) -> float:
         """Points earned: all of the check's points when it passed, none otherwise."""
         return self.max_points if self.passed else 0.0
+
+    @property
+    def skip_reason(self) -> str:
+        """Why a skipped check did not run, e.g. 'needs “returns a NumPy array” to pass first'."""
+        return self.message.removeprefix("skipped: ") if self.status == SKIPPED else ""
+
+    def feedback(self) -> list[tuple[str, str]]:
+        """What the learner reads about a check that did not pass, in order: the one layout of
+        expected / found / hint that every renderer shows."""
+        if self.status in (PASSED, SKIPPED):
+            return []
+        return [(label, str(value)) for label, value in
+                (("expected", self.expected), ("found", self.found), ("hint", self.hint)) if value]
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"points": self.points}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "CheckResult":
+        """Rebuild a check from :meth:`to_dict` (keys it does not know, such as ``points``, are ignored)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in names})
 
 
 @dataclass
@@ -80,7 +103,7 @@ class ExerciseReport:
             "title": self.title,
             "passed": self.passed,
             "counts": self.counts,
-            "checks": [asdict(check) for check in self.checks],
+            "checks": [check.to_dict() for check in self.checks],
             "plots": [str(path) for path in self.plots],
             "notes": self.notes,
             "learner_output": self.learner_output,

@@ -106,8 +106,8 @@ def toy_curriculum(tmp_path, monkeypatch):
     return root
 
 
-def cli(*args, cwd):
-    env = dict(os.environ, COLUMNS="100")
+def cli(*args, cwd, columns=100):
+    env = dict(os.environ, COLUMNS=str(columns))
     return subprocess.run([sys.executable, "-m", "hnml_tutor", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
 
@@ -165,3 +165,17 @@ def test_a_dependency_on_a_later_check_is_refused(toy_curriculum):
     with pytest.raises(GraderBroken) as error:
         declared_checks(load_curriculum().resolve("08"))
     assert "depends on test_doubles" in error.value.output
+
+
+def test_dev_check_proves_the_new_exercise_consistent(toy_curriculum, tmp_path):
+    consistent = cli("dev", "check", "--exercises", "08", cwd=tmp_path)
+    assert consistent.returncode == 0, consistent.stdout + consistent.stderr
+    assert "1 of 1 exercise(s) consistent" in consistent.stdout
+
+    (toy_curriculum / "solutions" / "08_double.py").write_text("def double(values):\n    return values + 2\n")
+    grader = toy_curriculum / "graders" / "grade_08_double.py"
+    grader.write_text(GRADER.replace("@check(points=3,", "@check(points=2,"), encoding="utf-8")
+    broken = cli("dev", "check", "--exercises", "08", "--cold-only", cwd=tmp_path, columns=250)
+    assert broken.returncode == 1
+    text = " ".join(broken.stdout.split())
+    assert "worth 4 points, the manifest says 5" in text

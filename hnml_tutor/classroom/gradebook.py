@@ -12,15 +12,9 @@ import io
 import json
 
 from hnml_tutor.classroom.outcome import Outcome
-from hnml_tutor.results import PASSED
+from hnml_tutor.render.text import check_text, format_points
 
 HIDDEN_VISIBILITY = "after_published"  # instructors' tests: shown to learners once grades are published
-
-
-def format_points(value: float) -> str:
-    """``10`` rather than ``10.0``; two decimals when a fraction is real."""
-    rounded = round(value, 2)
-    return str(int(rounded)) if rounded == int(rounded) else f"{rounded:.2f}"
 
 
 def learner_total(outcomes: list[Outcome]) -> tuple[float, float]:
@@ -40,29 +34,18 @@ def gradebook_csv(exercise_ids: list[str], outcomes_by_learner: dict[str, dict[s
     return buffer.getvalue()
 
 
-def check_text(check: dict) -> str:
-    """A check's feedback as plain text: what was wrong, expected, found, the hint and the details."""
-    lines = [check["message"]] if check.get("message") else []
-    for label, key in (("Expected", "expected"), ("Found", "found"), ("Hint", "hint")):
-        if check.get(key):
-            lines.append(f"{label}: {check[key]}")
-    if check.get("details"):
-        lines += ["", check["details"]]
-    return "\n".join(lines)
-
-
 def _tests(outcome: Outcome) -> list[dict]:
     label = f"{outcome.exercise_id} {outcome.title}"
     tests = []
     for number, check in enumerate(outcome.checks, start=1):
         tests.append({
-            "name": f"{label} · {check['description']}" + (" (instructor test)" if check.get("hidden") else ""),
+            "name": f"{label} · {check.description}" + (" (instructor test)" if check.hidden else ""),
             "number": f"{outcome.exercise_id}.{number}",
-            "score": round(check.get("points", 0.0), 4),
-            "max_score": round(check.get("max_points", 0.0), 4),
-            "status": "passed" if check["status"] == PASSED else "failed",
-            "output": check_text(check) or ("Passed." if check["status"] == PASSED else check["status"]),
-            "visibility": HIDDEN_VISIBILITY if check.get("hidden") else "visible",
+            "score": round(check.points, 4),
+            "max_score": round(check.max_points, 4),
+            "status": "passed" if check.passed else "failed",
+            "output": check_text(check),
+            "visibility": HIDDEN_VISIBILITY if check.hidden else "visible",
             "tags": [outcome.exercise_id],
         })
     if outcome.ungraded_points > 0:

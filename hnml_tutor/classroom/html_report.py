@@ -7,61 +7,12 @@ instructor can hand it back as it is. It has no scripts and loads nothing; every
 
 from __future__ import annotations
 
-import re
-from html import escape as _escape
-
 from hnml_tutor import __version__
-from hnml_tutor.classroom.gradebook import format_points, learner_total
+from hnml_tutor.classroom.gradebook import learner_total
 from hnml_tutor.classroom.outcome import Outcome
-from hnml_tutor.results import ERROR, FAILED, PASSED, SKIPPED
-
-BADGES = {PASSED: "✓ passed", FAILED: "✗ failed", SKIPPED: "– skipped", ERROR: "! error"}
-MAX_OUTPUT_CHARS = 4000
-
-STYLE = """
-:root { --ok: #1a7f37; --bad: #cf222e; --warn: #9a6700; --muted: #57606a; --line: #d0d7de; }
-* { box-sizing: border-box; }
-body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328; margin: 0; background: #f6f8fa; }
-main { max-width: 60rem; margin: 0 auto; padding: 2rem 1.25rem 4rem; }
-header { margin-bottom: 1.5rem; }
-h1 { font-size: 1.8rem; margin: 0 0 .25rem; }
-h2 { font-size: 1.25rem; margin: 0; display: flex; justify-content: space-between; gap: 1rem; }
-.total { font-size: 1.2rem; margin: .25rem 0; }
-.meta, .muted { color: var(--muted); font-size: .9rem; }
-table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid var(--line); }
-th, td { text-align: left; padding: .45rem .75rem; border-bottom: 1px solid var(--line); vertical-align: top; }
-td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-section.exercise { background: #fff; border: 1px solid var(--line); border-left: 6px solid var(--bad);
-  border-radius: 6px; padding: 1rem 1.25rem; margin: 1.25rem 0; }
-section.exercise.full { border-left-color: var(--ok); }
-section.exercise.partial { border-left-color: var(--warn); }
-ol.checks { list-style: none; padding: 0; margin: .75rem 0 0; }
-li.check { padding: .5rem 0; border-top: 1px solid var(--line); }
-.line { display: flex; gap: .75rem; align-items: baseline; }
-.line .desc { flex: 1; }
-.badge { font-weight: 600; white-space: nowrap; min-width: 6.5rem; display: inline-block; }
-.passed .badge { color: var(--ok); } .failed .badge { color: var(--bad); }
-.error .badge { color: var(--warn); } .skipped .badge { color: var(--muted); }
-.skipped .desc { color: var(--muted); }
-.pts { white-space: nowrap; color: var(--muted); font-variant-numeric: tabular-nums; }
-.feedback { margin: .4rem 0 0 7.25rem; }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem .75rem; margin: .4rem 0; }
-dt { font-weight: 600; } dd { margin: 0; }
-code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: .9rem; }
-pre { background: #f6f8fa; border: 1px solid var(--line); padding: .6rem .8rem; overflow-x: auto; white-space: pre-wrap; }
-.reason { color: var(--bad); font-weight: 600; }
-@media (max-width: 600px) {
-  main { padding: 1rem .75rem 3rem; }
-  .line { flex-wrap: wrap; gap: .25rem .75rem; }
-  .feedback { margin-left: 0; }
-}
-.tag { font-size: .75rem; border: 1px solid var(--line); border-radius: 1rem; padding: 0 .5rem; color: var(--muted); }
-"""
-
-
-def escape(text: str) -> str:
-    """HTML-escape ``text`` and show `backticked` spans (as hints write code) in a code font."""
-    return re.sub(r"`([^`\n]+)`", r"<code>\1</code>", _escape(str(text)))
+from hnml_tutor.render.html import STYLE, checks_list, escape, learner_output, notes_list
+from hnml_tutor.render.text import format_points
+from hnml_tutor.results import SKIPPED
 
 
 def _status_class(outcome: Outcome) -> str:
@@ -70,47 +21,19 @@ def _status_class(outcome: Outcome) -> str:
     return "partial" if outcome.points > 0 else "zero"
 
 
-def _check(check: dict) -> str:
-    status = check["status"]
-    parts = [f'<li class="check {escape(status)}"><div class="line">'
-             f'<span class="badge">{BADGES.get(status, escape(status))}</span>'
-             f'<span class="desc">{escape(check["description"])}'
-             + (' <span class="tag">instructor test</span>' if check.get("hidden") else "")
-             + f'</span><span class="pts">{format_points(check.get("points", 0))} / '
-             f'{format_points(check.get("max_points", 0))}</span></div>']
-    body = []
-    if status == SKIPPED:  # one short line: which check it waits for
-        reason = str(check.get("message") or "").removeprefix("skipped: ")
-        return "".join(parts) + (f'<div class="feedback muted">{escape(reason)}</div>' if reason else "") + "</li>"
-    if check.get("message") and status != PASSED:
-        body.append(f"<p>{escape(check['message'])}</p>")
-    fields = [(label, check.get(key)) for label, key in (("Expected", "expected"), ("Found", "found"), ("Hint", "hint"))]
-    if any(value for _, value in fields):
-        body.append("<dl>" + "".join(f"<dt>{label}</dt><dd>{escape(str(value))}</dd>" for label, value in fields if value) + "</dl>")
-    if check.get("details"):
-        body.append(f"<pre>{_escape(check['details'][-MAX_OUTPUT_CHARS:])}</pre>")
-    if body:
-        parts.append(f'<div class="feedback">{"".join(body)}</div>')
-    parts.append("</li>")
-    return "".join(parts)
-
-
 def _exercise(outcome: Outcome) -> str:
     html = [f'<section class="exercise {_status_class(outcome)}" id="ex-{escape(outcome.exercise_id)}">',
             f"<h2><span>{escape(outcome.exercise_id)} · {escape(outcome.title)}</span>"
             f'<span class="score">{format_points(outcome.points)} / {format_points(outcome.max_points)}</span></h2>']
     if outcome.reason:
         html.append(f'<p class="reason">Not graded: {escape(outcome.reason)}</p>')
-    if any(check["status"] == SKIPPED for check in outcome.checks):
+    if any(check.status == SKIPPED for check in outcome.checks):
         html.append('<p class="muted">A skipped check waits for a check it needs; it earns its points once that '
                     "one passes.</p>")
     if outcome.checks:
-        html.append('<ol class="checks">' + "".join(_check(c) for c in outcome.checks) + "</ol>")
-    if outcome.notes:
-        html.append('<ul class="muted">' + "".join(f"<li>{escape(n)}</li>" for n in outcome.notes) + "</ul>")
-    if outcome.learner_output.strip():
-        html.append("<details><summary>What your code printed</summary>"
-                    f"<pre>{_escape(outcome.learner_output[-MAX_OUTPUT_CHARS:])}</pre></details>")
+        html.append(checks_list(outcome.checks))
+    html.append(notes_list(outcome.notes))
+    html.append(learner_output(outcome.learner_output))
     html.append("</section>")
     return "".join(html)
 

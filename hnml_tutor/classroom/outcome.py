@@ -10,9 +10,10 @@ the instructor is told.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import dataclasses
+from dataclasses import dataclass, field
 
-from hnml_tutor.results import FAILED, ERROR, ExerciseReport
+from hnml_tutor.results import FAILED, ERROR, CheckResult, ExerciseReport
 
 NOT_GRADED = "not_graded"
 
@@ -24,7 +25,7 @@ class Outcome:
     title: str
     max_points: float
     points: float = 0.0
-    checks: list[dict] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
     reason: str = ""
     notes: list[str] = field(default_factory=list)
     learner_output: str = ""
@@ -34,7 +35,7 @@ class Outcome:
 
     @classmethod
     def from_report(cls, learner: str, report: ExerciseReport, max_points: float, fingerprint: str) -> "Outcome":
-        checks = [asdict(check) | {"points": check.points} for check in report.checks]
+        checks = [dataclasses.replace(check) for check in report.checks]
         _charge_leftover(checks, max_points)
         return cls(
             learner=learner,
@@ -71,29 +72,31 @@ class Outcome:
         if self.reason:
             return self.reason
         for check in self.checks:
-            if check["status"] in (FAILED, ERROR):
-                return check["message"] or check["description"]
+            if check.status in (FAILED, ERROR):
+                return check.message or check.description
         return ""
 
     @property
     def ungraded_points(self) -> float:
         """Points no check accounted for (the whole exercise when it could not be graded)."""
-        return max(self.max_points - sum(check.get("max_points", 0.0) for check in self.checks), 0.0)
+        return max(self.max_points - sum(check.max_points for check in self.checks), 0.0)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return dataclasses.asdict(self) | {"checks": [check.to_dict() for check in self.checks]}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Outcome":
-        return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
+        values = {key: data[key] for key in cls.__dataclass_fields__ if key in data}
+        values["checks"] = [CheckResult.from_dict(check) for check in values.get("checks", [])]
+        return cls(**values)
 
 
-def _charge_leftover(checks: list[dict], max_points: float) -> None:
+def _charge_leftover(checks: list[CheckResult], max_points: float) -> None:
     """Points no check carries (a missing file reports one check worth nothing) go to its first failed check."""
-    leftover = max_points - sum(check["max_points"] for check in checks)
+    leftover = max_points - sum(check.max_points for check in checks)
     if leftover <= 1e-9:
         return
     for check in checks:
-        if check["max_points"] == 0 and check["status"] in (FAILED, ERROR):
-            check["max_points"] = leftover
+        if check.max_points == 0 and check.status in (FAILED, ERROR):
+            check.max_points = leftover
             return

@@ -1,0 +1,163 @@
+"""Everything the learner reads in a terminal, as Rich renderables: the CLI and ``watch`` print them.
+
+Each function turns one result of :mod:`hnml_tutor.app` into a renderable (composed, never printed
+here), so ``check`` and ``watch`` show a report exactly alike. It imports nothing heavy, so ``list``,
+``hint`` and ``show`` stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from rich.console import Group, RenderableType
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from hnml_tutor.errors import TutorError
+from hnml_tutor.progress import DONE, FAILING
+from hnml_tutor.render.text import clean_output
+
+if TYPE_CHECKING:
+    from hnml_tutor.app import Checked, HintShown, Instructions, ProgressView, ResetDone, Started
+    from hnml_tutor.results import CheckResult
+
+STATUS_STYLE = {DONE: ("✓ done", "green"), FAILING: ("✗ failing", "red"), "not started": ("· not started", "dim")}
+HINT_NAMES = ("nudge", "concept", "near-solution")
+MAX_OUTPUT_LINES = 15
+FEEDBACK_STYLES = {"expected": "bold green", "found": "bold red", "hint": "bold yellow"}
+
+
+def display_path(path) -> str:
+    """A path as the learner would type it from where they are."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def error(problem: TutorError) -> RenderableType:
+    body = Text(problem.problem)
+    if problem.fix:
+        body.append("\n\n")
+        body.append(problem.fix, style="bold")
+    return Panel(body, title="hnml-tutor", border_style="red", expand=False)
+
+
+def warnings(messages) -> RenderableType:
+    return Group(*(Text(f"⚠ {message}", style="yellow") for message in messages))
+
+
+def welcome(started: "Started") -> RenderableType:
+    root = display_path(started.workspace.root)
+    first = started.first
+    return Group(
+        Panel(Markdown(started.curriculum.welcome.strip()), title="Welcome to hnml-tutor", border_style="cyan"),
+        Text.from_markup(f"Your workspace: [bold]{root}[/]"),
+        Text.from_markup(f"First exercise: [bold]{first.id} · {first.title}[/] → open "
+                         f"[bold cyan]{display_path(started.first_file)}[/]"),
+        Text.from_markup(f"Then run [bold]hnml-tutor check[/] (inside the workspace, or with --workspace {root})."),
+    )
+
+
+def exercise_list(view: "ProgressView") -> RenderableType:
+    current = view.current
+    table = Table(title="hnml-tutor exercises", title_style="bold")
+    table.add_column("", width=1)
+    table.add_column("id")
+    table.add_column("exercise")
+    table.add_column("step")
+    table.add_column("status")
+    for exercise in view.curriculum.exercises:
+        label, style = STATUS_STYLE[view.progress.of(exercise).status]
+        table.add_row("▶" if exercise is current else "", exercise.id, exercise.title, exercise.step,
+                      Text(label, style=style))
+    total = len(view.curriculum.exercises)
+    bar = Table.grid(padding=(0, 1))
+    bar.add_row(ProgressBar(total=total, completed=view.done, width=40), Text(f"{view.done} of {total} exercises done"))
+    if current is not None:
+        closing = Text.from_markup(f"Next up: [bold]{current.id} · {current.title}[/] — `hnml-tutor check {current.id}`")
+    else:
+        closing = Text(view.curriculum.final.strip(), style="green")
+    return Group(warnings(view.warnings), table, bar, closing)
+
+
+def hint(shown: "HintShown") -> RenderableType:
+    exercise, level = shown.exercise, shown.level
+    name = HINT_NAMES[level - 1] if level <= len(HINT_NAMES) else f"hint {level}"
+    panel = Panel(Markdown(shown.text), title=f"Hint {level} of {len(exercise.hints)} ({name}) · "
+                  f"{exercise.id} {exercise.title}", border_style="yellow")
+    if shown.is_last:
+        after = "That was the last hint. The solution unlocks when the exercise passes: `hnml-tutor solution`."
+    else:
+        after = f"Run `hnml-tutor hint {exercise.id}` again for the next hint."
+    return Group(warnings(shown.warnings), panel, Text(after, style="dim"))
+
+
+def instructions(shown: "Instructions") -> RenderableType:
+    exercise = shown.exercise
+    title = f"{exercise.id} · {exercise.title} — {display_path(shown.path)}"
+    limit = Text(f"Time limit for your code in `hnml-tutor check {exercise.id}`: {exercise.time_limit:g} s.",
+                 style="dim")
+    return Group(warnings(shown.warnings), Panel(Markdown(shown.text), title=title, border_style="cyan"), limit)
+
+
+def reset_done(done: "ResetDone") -> RenderableType:
+    lines = [Text(f"Restored {display_path(done.path)}.")]
+    if done.backup is not None:
+        lines.append(Text(f"Your previous version is kept as {display_path(done.backup)}."))
+    return Group(*lines)
+
+
+def check_feedback(check: "CheckResult") -> RenderableType:
+    """What went wrong in one check: the message, then expected / found / hint, then the details."""
+    parts: list[RenderableType] = [Text(check.message)] if check.message else []
+    for label, text in check.feedback():
+        parts.append(Text.assemble((f"{label}: ".ljust(10), FEEDBACK_STYLES[label]), text))
+    if check.details:
+        parts.append(Panel(Text(check.details), border_style="dim", expand=False))
+    return Group(*parts)
+
+
+def check_line(check: "CheckResult") -> RenderableType:
+    if check.status == "passed":
+        return Text.assemble(("  ✓ ", "green"), check.description)
+    if check.status == "skipped":
+        reason = check.skip_reason
+        return Text.assemble(("  – ", "dim"), (check.description, "dim"),
+                             (f" (skipped: {reason})" if reason else " (skipped)", "dim"))
+    return Group(Text.assemble(("  ✗ ", "bold red"), (check.description, "bold")),
+                 Panel(check_feedback(check), border_style="red", padding=(0, 1)))
+
+
+def report(checked: "Checked") -> RenderableType:
+    """Each check passed, failed (expected / found / hint) or skipped; then previews, plots and what's next."""
+    from hnml_tutor.preview import DigitStrip  # NumPy is only needed once there is a report
+
+    exercise, result = checked.exercise, checked.report
+    parts: list[RenderableType] = [Text(f"Checking {exercise.id} · {exercise.title}", style="bold")]
+    parts += [check_line(check) for check in result.checks]
+    parts += [Text(f"  ℹ {note}", style="cyan") for note in result.notes]
+    for preview in result.previews:
+        parts += [Text(preview.title, style="bold"), DigitStrip(preview.images, preview.captions)]
+    parts += [Text.from_markup(f"  plot written: [cyan]{display_path(plot)}[/]") for plot in result.plots]
+    if not result.passed and result.learner_output.strip():
+        lines = clean_output(result.learner_output).strip().splitlines()[-MAX_OUTPUT_LINES:]
+        parts.append(Panel(Text("\n".join(lines)), title="your code printed (last lines)", border_style="dim"))
+    counts = result.counts
+    if result.passed:
+        parts.append(Text(f"🎉 {exercise.id} {exercise.slug} passed ({counts['passed']} checks).", style="bold green"))
+        if checked.next_exercise is not None:
+            following = checked.next_exercise
+            parts.append(Text.from_markup(f"Next: [bold]{following.id} · {following.title}[/] — "
+                                          f"`hnml-tutor show {following.id}`, then `hnml-tutor check {following.id}`."))
+        if checked.course_finished:
+            parts.append(Text(checked.course_final.strip(), style="green"))
+    else:
+        failed = counts["failed"] + counts["error"]
+        parts.append(Text(f"{failed} check(s) failed. Fix the first one, then check again; "
+                          f"`hnml-tutor hint {exercise.id}` helps.", style="bold red"))
+    return Group(*parts)

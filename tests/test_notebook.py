@@ -1,0 +1,80 @@
+"""The notebook front end: the generated course notebook runs through a real Jupyter kernel."""
+
+import json
+import re
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from hnml_tutor import notebook
+from hnml_tutor.curriculum import load_curriculum
+from hnml_tutor.errors import TutorError
+
+CURRICULUM = load_curriculum()
+SPINNER = re.compile("[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]")
+
+
+def _outputs_text(cell) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        parts.append(output.get("text", ""))
+        for value in output.get("data", {}).values():
+            parts.append(value if isinstance(value, str) else json.dumps(value))
+        parts += output.get("traceback", [])
+    return "\n".join(parts)
+
+
+def test_the_course_notebook_passes_with_the_solutions_filled_in(tmp_path):
+    path = notebook.write_notebook(tmp_path / "course.ipynb", CURRICULUM)
+    book = nbformat.read(path, as_version=4)
+    exercise_cells = {}
+    for cell in book.cells:
+        if cell.cell_type == "code" and cell.source.startswith("%%exercise"):
+            exercise = CURRICULUM.resolve(cell.source.split()[1])
+            _, solution = notebook._without_docstring(exercise.solution_path.read_text(encoding="utf-8"))
+            cell.source = f"%%exercise {exercise.id}\n{solution}"
+            exercise_cells[exercise.id] = cell
+    assert list(exercise_cells) == [e.id for e in CURRICULUM.exercises]
+    book.cells.append(nbformat.v4.new_code_cell('result = hnml_tutor.check("02")\nprint("RESULT", result.passed, len(result.checks))'))
+    NotebookClient(book, timeout=900, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+    for exercise_id, cell in exercise_cells.items():
+        text = _outputs_text(cell)
+        assert f"{exercise_id} {CURRICULUM.resolve(exercise_id).slug} passed" in text, text[-2000:]
+        assert "\x1b[" not in text and not SPINNER.search(text), "no terminal codes or spinner frames in a notebook"
+    assert "RESULT True" in _outputs_text(book.cells[-1])
+    progress = json.loads((tmp_path / "hnml-workspace" / ".hnml-tutor" / "progress.json").read_text())
+    assert all(entry["status"] == "done" for entry in progress["exercises"].values())
+    assert len(progress["exercises"]) == len(CURRICULUM.exercises)
+
+
+def test_a_cell_replacing_the_learners_file_keeps_the_earlier_version(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = notebook.write_cell("02", "def preprocess(images):\n    return images / 255\n")
+    assert first == tmp_path / "hnml-workspace" / "exercises" / "02_preprocess.py"
+    notebook.write_cell("02", "def preprocess(images):\n    return images / 256\n")
+    backup = tmp_path / "hnml-workspace" / ".hnml-tutor" / notebook.BACKUP_DIRNAME / "02_preprocess.py"
+    assert backup.read_text() == "def preprocess(images):\n    return images / 255\n"
+    assert "256" in first.read_text()
+
+
+def test_the_notebook_is_not_written_over_an_existing_file(tmp_path):
+    (tmp_path / "course.ipynb").write_text("mine")
+    with pytest.raises(TutorError, match="already exists"):
+        notebook.write_notebook(tmp_path / "course.ipynb", CURRICULUM)
+    assert (tmp_path / "course.ipynb").read_text() == "mine"
+
+
+def test_the_extension_registers_the_cell_magic():
+    registered = {}
+
+    class FakeShell:
+        def register_magic_function(self, function, magic_kind, magic_name):
+            registered[magic_name] = (magic_kind, function)
+
+    import hnml_tutor
+
+    hnml_tutor.load_ipython_extension(FakeShell())
+    assert registered["exercise"][0] == "cell"
