@@ -14,7 +14,9 @@ read as untrusted: a malformed one becomes an :class:`Opaque` value that fails t
 from __future__ import annotations
 
 import math
+import os
 import reprlib
+import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,13 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from hnml_tutor.job_files import NotARegularFile, copy_out, open_regular
+from hnml_tutor.job_files import NotARegularFile, copy_out, is_plain_name, open_regular
 
 MAX_ITEMS = 32  # items of one list or tuple passed on; the length is always kept
 MAX_KEYS = 64  # keys of one dict; a larger dict is described, not passed on
 MAX_DEPTH = 8  # containers inside containers
 MAX_VALUES = 512  # values in one returned value, all levels together, so no nesting can explode
 MAX_TEXT = 1000  # characters of a returned string
+JOB_FILES = frozenset({"job.json", "result.json", "result.json.tmp", "output.log"})  # the sandbox's own
 
 _REPR = reprlib.Repr()
 _REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict = 200, 300, 8, 8
@@ -89,6 +92,66 @@ class TruncatedSequence:
     type_name: str
     length: int
     items: tuple
+
+
+@dataclass(frozen=True)
+class OutputPath:
+    """An argument: a path for the learner's function to write to, e.g. ``save_model(model, path)``.
+
+    The child receives an absolute path string ``<job folder>/<name>``; afterwards :func:`written_file`
+    reads back what was written there.
+    """
+
+    name: str
+
+    def __post_init__(self) -> None:
+        _check_file_name(self.name)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """An argument: a file of the grader's for the learner's function to read, e.g. ``load_model(path)``.
+
+    It is copied into the job folder (as ``name``, by default the source's own name), so the learner
+    reads a copy and never learns where the grader keeps the original; the child receives its path.
+    """
+
+    source: Path
+    name: str = ""
+
+    @property
+    def file_name(self) -> str:
+        return self.name or Path(self.source).name
+
+    def __post_init__(self) -> None:
+        _check_file_name(self.file_name)
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    """A regular file the learner's code wrote where the grader asked, copied to a fresh name.
+
+    ``path`` is the grader's copy, so what the grader opens is exactly what was checked; it keeps the
+    requested suffix (Keras loads ``.keras`` files only).
+    """
+
+    name: str
+    path: Path
+    size: int
+
+
+@dataclass(frozen=True)
+class NotAFile:
+    """What stood where the grader asked for a file: nothing, a folder, a link, a pipe… (``found``)."""
+
+    name: str
+    found: str
+
+
+def _check_file_name(name: str) -> None:
+    if not is_plain_name(name) or name in JOB_FILES:
+        raise ValueError(f"{name!r} can't name a file in the job folder: use a plain file name such as "
+                         "'model.keras' that is not one of the sandbox's own files")
 
 
 def _fresh_name(stem: str, suffix: str) -> str:
@@ -338,6 +401,11 @@ def encode_argument(value: Any, folder: Path, index: int) -> dict:
         return {"kind": "model_file", "path": str(value.path)}
     if isinstance(value, ReferenceModel):
         return {"kind": "reference_model", "stage": value.stage}
+    if isinstance(value, OutputPath):
+        return {"kind": "file_path", "name": value.name}
+    if isinstance(value, InputFile):
+        shutil.copyfile(value.source, folder / value.file_name)
+        return {"kind": "file_path", "name": value.file_name}
     return {"kind": "json", "value": value}
 
 
@@ -352,5 +420,20 @@ def decode_argument(spec: dict, folder: Path) -> Any:
         from hnml_tutor import reference
 
         return reference.build_model(compiled=spec["stage"] == "compiled")
+    if kind == "file_path":
+        return os.path.join(os.path.abspath(folder), spec["name"])
     return spec["value"]
 
+
+def written_file(folder: Path, output: OutputPath) -> WrittenFile | NotAFile:
+    """What the learner's code wrote at ``output`` in the job ``folder`` (grader side).
+
+    A :class:`WrittenFile` only if a regular file of its own stands there; otherwise a :class:`NotAFile`
+    saying what does (nothing, a folder, a symbolic link, a named pipe…), so the check can tell the
+    learner. A named pipe is never opened, so nothing the learner leaves can make the grader wait.
+    """
+    try:
+        copy, size = copy_out(Path(folder), output.name, Path(output.name).suffix)
+    except NotARegularFile as refused:
+        return NotAFile(output.name, refused.found)
+    return WrittenFile(output.name, copy, size)

@@ -24,14 +24,19 @@ from hnml_tutor.transport import (
     MAX_TEXT,
     MAX_VALUES,
     HistoryRecord,
+    InputFile,
     ModelFile,
     ModelSaveError,
+    NotAFile,
     Opaque,
+    OutputPath,
     TruncatedSequence,
+    WrittenFile,
     decode_argument,
     decode_value,
     encode_argument,
     encode_value,
+    written_file,
 )
 
 
@@ -50,7 +55,7 @@ def finishes(function, *args, seconds: float = 10.0):
     return outcome["value"]
 
 
-# --- plain values -------------------------------------------------------------------------------------
+# --- plain values --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("value", [None, True, False, 0, -7, 2**40, "", "hello", 1.5, -0.0, 1e-300])
@@ -244,7 +249,7 @@ def test_a_returned_model_swapped_for_a_pipe_is_not_read(tmp_path):
     assert isinstance(back, Opaque) and "named pipe" in back.text
 
 
-# --- arguments ---------------------------------------------------------------------------------------------
+# --- arguments and files -------------------------------------------------------------------------------
 
 
 def test_array_and_json_arguments(tmp_path):
@@ -254,6 +259,72 @@ def test_array_and_json_arguments(tmp_path):
     args = [decode_argument(json.loads(json.dumps(spec)), tmp_path) for spec in specs]
     np.testing.assert_array_equal(args[0], images)
     assert args[1:] == [history, 3]
+
+
+def test_output_path_gives_the_child_an_absolute_path_in_its_folder(tmp_path):
+    spec = encode_argument(OutputPath("model.keras"), tmp_path, "0_1")
+    path = decode_argument(json.loads(json.dumps(spec)), tmp_path)
+    assert isinstance(path, str) and os.path.isabs(path)
+    assert Path(path) == tmp_path / "model.keras" and not Path(path).exists()
+
+
+def test_input_file_is_copied_and_its_path_given(tmp_path):
+    source_dir, job = tmp_path / "cache", tmp_path / "job"
+    source_dir.mkdir()
+    job.mkdir()
+    (source_dir / "reference.keras").write_bytes(b"zip bytes")
+    for argument, name in ((InputFile(source_dir / "reference.keras"), "reference.keras"),
+                           (InputFile(source_dir / "reference.keras", "model.keras"), "model.keras")):
+        path = decode_argument(encode_argument(argument, job, "0_0"), job)
+        assert Path(path) == job / name and Path(path).read_bytes() == b"zip bytes"
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "../model.keras", "sub/model.keras", "job.json", "result.json"])
+def test_file_arguments_need_a_plain_name_of_their_own(name):
+    with pytest.raises(ValueError):
+        OutputPath(name)
+    with pytest.raises(ValueError):
+        InputFile(Path("/somewhere/x"), name or ".")
+
+
+def test_a_written_file_is_read_back_with_its_size(tmp_path):
+    target = OutputPath("model.keras")
+    Path(decode_argument(encode_argument(target, tmp_path, "0_1"), tmp_path)).write_bytes(b"PK" + bytes(12_298))
+    found = written_file(tmp_path, target)
+    assert isinstance(found, WrittenFile) and found.size == 12_300 and found.name == "model.keras"
+    assert found.path.suffix == ".keras" and found.path != tmp_path / "model.keras"
+    assert found.path.read_bytes() == (tmp_path / "model.keras").read_bytes()
+    assert describe(found) == "a file of 12.3 kB"
+
+
+def test_an_empty_written_file_is_still_a_file(tmp_path):
+    (tmp_path / "model.keras").touch()
+    found = written_file(tmp_path, OutputPath("model.keras"))
+    assert isinstance(found, WrittenFile) and found.size == 0 and describe(found) == "an empty file (0 bytes)"
+
+
+def _symlink(path: Path) -> None:
+    os.symlink("/etc/passwd", path)
+
+
+def _hard_link(path: Path) -> None:
+    (path.parent / "elsewhere").write_text("someone else's file")
+    os.link(path.parent / "elsewhere", path)
+
+
+@pytest.mark.parametrize("make, found", [
+    (_symlink, "a symbolic link to /etc/passwd, not a file"),
+    (os.mkfifo, "a named pipe (FIFO), not a file"),
+    (os.mkdir, "a folder, not a file"),
+    (lambda path: None, "nothing: no file was written there"),
+    (_hard_link, "a second name (hard link) for another file, not a file of its own"),
+])
+def test_anything_but_a_regular_file_is_refused_and_described(make, found, tmp_path):
+    make(tmp_path / "model.keras")
+    result = finishes(written_file, tmp_path, OutputPath("model.keras"))
+    assert result == NotAFile("model.keras", found)
+    assert describe(result) == found
+    assert not list(tmp_path.glob("received-*"))
 
 
 # --- Keras: models and histories -----------------------------------------------------------------------

@@ -10,12 +10,15 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from hnml_tutor.job_files import human_size
 from hnml_tutor.transport import (
     HistoryRecord,
     ModelFile,
     ModelSaveError,
+    NotAFile,
     Opaque,
     TruncatedSequence,
+    WrittenFile,
 )
 
 MAX_DESCRIBED = 4  # items of a list or entries of a dict described one by one
@@ -113,6 +116,10 @@ def _describe(value: Any) -> str:
         return f"a {value.type_name} that could not be saved ({value.message})"
     if isinstance(value, HistoryRecord):
         return _describe_history(value)
+    if isinstance(value, WrittenFile):
+        return "an empty file (0 bytes)" if value.size == 0 else f"a file of {human_size(value.size)}"
+    if isinstance(value, NotAFile):
+        return value.found
     if isinstance(value, Opaque):
         return value.text if value.type_name == "?" else f"a {value.type_name}: {value.text}"
     if isinstance(value, TruncatedSequence):
