@@ -1,14 +1,22 @@
 """How values cross the boundary between the grader and the learner's child process.
 
 Arguments go in and return values come out as small JSON descriptions that point at files in the job's
-folder: arrays as ``.npy``, Keras models as ``.keras``, a ``History`` as its numbers plus its model.
-Nothing is pickled, so nothing the learner returns can run code in the grader; models are loaded with
-``safe_mode=True``. Keras is imported only when a model actually has to be loaded.
+folder: arrays as ``.npy``, Keras models as ``.keras``, a ``History`` as its numbers plus its model, lists,
+tuples and string-keyed dicts as JSON around those. Nothing is pickled, so nothing the learner returns can
+run code in the grader; models are loaded with ``safe_mode=True``; files are read back only when they are
+regular files inside the job folder (:mod:`hnml_tutor.job_files`). Keras is imported only when a model
+actually has to be loaded.
+
+The child writes ``result.json``, and learner code runs in that same process, so every description is
+read as untrusted: a malformed one becomes an :class:`Opaque` value that fails the learner's own check.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import reprlib
+import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +24,17 @@ from typing import Any
 
 import numpy as np
 
-MAX_SEQUENCE = 32
+from hnml_tutor.job_files import NotARegularFile, copy_out, is_plain_name, open_regular
+
+MAX_ITEMS = 32  # items of one list or tuple passed on; the length is always kept
+MAX_KEYS = 64  # keys of one dict; a larger dict is described, not passed on
+MAX_DEPTH = 8  # containers inside containers
+MAX_VALUES = 512  # values in one returned value, all levels together, so no nesting can explode
+MAX_TEXT = 1000  # characters of a returned string
+JOB_FILES = frozenset({"job.json", "result.json", "result.json.tmp", "output.log"})  # the sandbox's own
+
+_REPR = reprlib.Repr()
+_REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict = 200, 300, 8, 8
 
 
 @dataclass(frozen=True)
@@ -45,7 +63,7 @@ class HistoryRecord:
     history: dict[str, list[float]]
     params: dict[str, Any]
     epoch: list[int]
-    model: ModelFile | None
+    model: ModelFile | ModelSaveError | Opaque | None
 
 
 @dataclass(frozen=True)
@@ -62,6 +80,78 @@ class ModelSaveError:
 
     type_name: str
     message: str
+
+
+@dataclass(frozen=True)
+class TruncatedSequence:
+    """A returned list or tuple too long to pass on whole: its length and its first items only.
+
+    Deliberately not a list, so no check mistakes the first items for all of them.
+    """
+
+    type_name: str
+    length: int
+    items: tuple
+
+
+@dataclass(frozen=True)
+class OutputPath:
+    """An argument: a path for the learner's function to write to, e.g. ``save_model(model, path)``.
+
+    The child receives an absolute path string ``<job folder>/<name>``; afterwards :func:`written_file`
+    reads back what was written there.
+    """
+
+    name: str
+
+    def __post_init__(self) -> None:
+        _check_file_name(self.name)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """An argument: a file of the grader's for the learner's function to read, e.g. ``load_model(path)``.
+
+    It is copied into the job folder (as ``name``, by default the source's own name), so the learner
+    reads a copy and never learns where the grader keeps the original; the child receives its path.
+    """
+
+    source: Path
+    name: str = ""
+
+    @property
+    def file_name(self) -> str:
+        return self.name or Path(self.source).name
+
+    def __post_init__(self) -> None:
+        _check_file_name(self.file_name)
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    """A regular file the learner's code wrote where the grader asked, copied to a fresh name.
+
+    ``path`` is the grader's copy, so what the grader opens is exactly what was checked; it keeps the
+    requested suffix (Keras loads ``.keras`` files only).
+    """
+
+    name: str
+    path: Path
+    size: int
+
+
+@dataclass(frozen=True)
+class NotAFile:
+    """What stood where the grader asked for a file: nothing, a folder, a link, a pipe… (``found``)."""
+
+    name: str
+    found: str
+
+
+def _check_file_name(name: str) -> None:
+    if not is_plain_name(name) or name in JOB_FILES:
+        raise ValueError(f"{name!r} can't name a file in the job folder: use a plain file name such as "
+                         "'model.keras' that is not one of the sandbox's own files")
 
 
 def _fresh_name(stem: str, suffix: str) -> str:
@@ -97,68 +187,208 @@ def _plain_number(value: float) -> float | str:
     return value if math.isfinite(value) else repr(value)
 
 
-def encode_value(value: Any, folder: Path) -> dict:
-    """Describe ``value`` as JSON, writing arrays and models to ``folder`` (child side)."""
-    if value is None:
-        return {"kind": "none"}
-    if isinstance(value, (bool, np.bool_)):
-        return {"kind": "bool", "value": bool(value)}
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return {"kind": "number", "value": _plain_number(float(value)), "type": _type_name(value)}
-    if isinstance(value, str):
-        return {"kind": "str", "value": value[:1000]}
-    if _is_history(value):
-        history = {key: [_plain_number(float(v)) for v in values] for key, values in value.history.items()}
+def _plain_int(value: int) -> int | float | str:
+    """An integer as JSON; one too large for a 64-bit integer travels as a float (or infinity)."""
+    if -(2**63) <= value < 2**64:
+        return value
+    try:
+        return _plain_number(float(value))
+    except OverflowError:
+        return repr(math.inf if value > 0 else -math.inf)
+
+
+def _short_repr(value: Any) -> str:
+    try:
+        return _REPR.repr(value)
+    except Exception as error:  # a learner's __repr__ may raise; the value is still described
+        return f"<{_type_name(value)} whose repr() raised {type(error).__name__}>"
+
+
+def _opaque(value: Any, text: str | None = None) -> dict:
+    return {"kind": "opaque", "type": _type_name(value), "text": _short_repr(value) if text is None else text}
+
+
+def _history_numbers(history: Any) -> dict[str, list[float | str]]:
+    """``History.history`` as JSON: metrics whose per-epoch values are plain numbers."""
+    numbers = {}
+    for key, values in (history.items() if isinstance(history, dict) else ()):
+        try:
+            numbers[str(key)] = [_plain_number(float(v)) for v in values]
+        except (TypeError, ValueError):
+            continue  # a metric with a vector per epoch (e.g. per-class F1) is not a curve to grade
+    return numbers
+
+
+class _Encoder:
+    """Describes one returned value (child side), spending a budget of :data:`MAX_VALUES` values.
+
+    The budget and :data:`MAX_DEPTH` keep a self-containing list or a deep nest of small lists from
+    turning into millions of files; whatever is left out is marked, never silently dropped.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.budget = MAX_VALUES
+
+    def encode(self, value: Any, depth: int = 0) -> dict:
+        self.budget -= 1
+        if value is None:
+            return {"kind": "none"}
+        if isinstance(value, (bool, np.bool_)):
+            return {"kind": "bool", "value": bool(value)}
+        if isinstance(value, (int, np.integer)):
+            return {"kind": "number", "value": _plain_int(int(value)), "type": _type_name(value)}
+        if isinstance(value, (float, np.floating)):
+            return {"kind": "number", "value": _plain_number(float(value)), "type": _type_name(value)}
+        if isinstance(value, str):
+            return {"kind": "str", "value": str(value[:MAX_TEXT])}
+        if _is_history(value):
+            return self._history(value)
+        if _is_keras_model(value):
+            return _encode_model(value, self.folder)
+        if isinstance(value, np.ndarray) or hasattr(value, "__array__"):
+            return self._array(value)
+        if isinstance(value, (list, tuple)):
+            return self._sequence(value, depth)
+        if isinstance(value, dict):
+            return self._dict(value, depth)
+        return _opaque(value)
+
+    def _history(self, value: Any) -> dict:
         model = getattr(value, "model", None)
-        params = {k: v for k, v in (value.params or {}).items() if isinstance(v, (int, float, str, bool))}
+        params = {k: v for k, v in (getattr(value, "params", None) or {}).items()
+                  if isinstance(k, str) and isinstance(v, (int, float, str, bool))}
         return {
             "kind": "history",
-            "history": history,
+            "history": _history_numbers(getattr(value, "history", None)),
             "params": params,
             "epoch": [int(e) for e in getattr(value, "epoch", [])],
-            "model": _encode_model(model, folder) if model is not None else None,
+            "model": _encode_model(model, self.folder) if model is not None else None,
         }
-    if _is_keras_model(value):
-        return _encode_model(value, folder)
-    if isinstance(value, np.ndarray) or hasattr(value, "__array__"):
-        array = np.asarray(value)
-        if array.dtype == object:
-            return {"kind": "opaque", "type": _type_name(value), "text": repr(value)[:300]}
+
+    def _array(self, value: Any) -> dict:
+        try:
+            array = np.asarray(value)
+        except Exception as error:  # e.g. a symbolic KerasTensor, which has no values to give
+            return _opaque(value, f"not convertible to an array ({type(error).__name__})")
+        if array.dtype.hasobject:
+            return _opaque(value)
         name = _fresh_name("array", ".npy")
-        np.save(folder / name, array, allow_pickle=False)
+        np.save(self.folder / name, array, allow_pickle=False)
         return {"kind": "array", "path": name, "type": _type_name(value)}
-    if isinstance(value, (list, tuple)):
-        items = [encode_value(item, folder) for item in list(value)[:MAX_SEQUENCE]]
-        return {"kind": "sequence", "type": _type_name(value), "length": len(value), "items": items}
-    if isinstance(value, dict):
-        return {"kind": "opaque", "type": "dict", "text": repr(value)[:300]}
-    return {"kind": "opaque", "type": _type_name(value), "text": repr(value)[:300]}
+
+    def _sequence(self, value: list | tuple, depth: int) -> dict:
+        items = []
+        if depth < MAX_DEPTH:
+            for item in value:
+                if len(items) == MAX_ITEMS or self.budget <= 0:
+                    break
+                items.append(self.encode(item, depth + 1))
+        return {"kind": "sequence", "type": _type_name(value), "tuple": isinstance(value, tuple),
+                "length": len(value), "items": items, "truncated": len(items) < len(value)}
+
+    def _dict(self, value: dict, depth: int) -> dict:
+        keys = list(value)
+        count = f"{len(keys)} key{'' if len(keys) == 1 else 's'}"
+        shown = ", ".join(_short_repr(key) for key in keys[:8]) + (", …" if len(keys) > 8 else "")
+        if not all(isinstance(key, str) for key in keys):
+            return _opaque(value, f"{count}, not all of them strings: {shown}")
+        if len(keys) > MAX_KEYS:
+            return _opaque(value, f"{count}, more than the grader takes ({MAX_KEYS}): {shown}")
+        if depth >= MAX_DEPTH:
+            return _opaque(value, f"{count}, nested too deeply to pass on: {shown}")
+        entries = {}
+        for key in keys:
+            if self.budget <= 0:
+                return _opaque(value, f"{count} holding too many values to pass on: {shown}")
+            entries[str(key)] = self.encode(value[key], depth + 1)
+        return {"kind": "dict", "type": _type_name(value), "entries": entries}
+
+
+def encode_value(value: Any, folder: Path) -> dict:
+    """Describe ``value`` as JSON, writing arrays and models to ``folder`` (child side).
+
+    Never raises for an ordinary error: a value that breaks while being described (a learner's class
+    whose ``__len__`` raises, say) comes back as an opaque value instead of losing the whole run.
+    """
+    try:
+        return _Encoder(folder).encode(value)
+    except Exception as error:
+        return _opaque(value, f"could not be passed to the grader ({type(error).__name__}: {str(error)[:200]})")
+
+
+class _Malformed(Exception):
+    """A description no honest child writes."""
+
+
+def _number(value: Any) -> int | float:
+    if isinstance(value, str) and value in {"nan", "inf", "-inf"}:
+        return float(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    raise _Malformed(f"not a number: {value!r:.40}")
+
+
+def _decode_array(spec: dict, folder: Path) -> np.ndarray | Opaque:
+    try:
+        with open_regular(folder, spec["path"]) as handle:
+            return np.lib.format.read_array(handle, allow_pickle=False)
+    except NotARegularFile as refused:
+        return Opaque("array", f"not read by the grader: {refused.found}")
+    except (ValueError, OSError, EOFError) as error:
+        return Opaque("array", f"an array file the grader could not read ({type(error).__name__})")
+
+
+def _decode_model(spec: dict, folder: Path) -> ModelFile | Opaque:
+    try:
+        copy, _ = copy_out(folder, spec["path"], ".keras")
+    except NotARegularFile as refused:
+        return Opaque("model", f"not read by the grader: {refused.found}")
+    return ModelFile(copy)
+
+
+def _decode(spec: Any, folder: Path, depth: int) -> Any:
+    if not isinstance(spec, dict) or depth > MAX_DEPTH:
+        raise _Malformed("not a value description")
+    kind = spec.get("kind")
+    if kind == "none":
+        return None
+    if kind == "bool":
+        return bool(spec["value"])
+    if kind == "str":
+        return str(spec["value"])
+    if kind == "number":
+        return _number(spec["value"])
+    if kind == "array":
+        return _decode_array(spec, folder)
+    if kind == "model":
+        return _decode_model(spec, folder)
+    if kind == "model_error":
+        return ModelSaveError(str(spec["type"]), str(spec["message"]))
+    if kind == "history":
+        model = _decode(spec["model"], folder, depth + 1) if spec.get("model") else None
+        history = {str(k): [float(_number(v)) for v in values] for k, values in spec["history"].items()}
+        return HistoryRecord(history, dict(spec["params"]), [int(e) for e in spec["epoch"]], model)
+    if kind == "sequence":
+        items = [_decode(item, folder, depth + 1) for item in spec["items"]]
+        if spec.get("truncated"):
+            return TruncatedSequence(str(spec["type"]), int(spec["length"]), tuple(items))
+        return tuple(items) if spec.get("tuple") else items
+    if kind == "dict":
+        return {str(key): _decode(item, folder, depth + 1) for key, item in spec["entries"].items()}
+    return Opaque(str(spec.get("type", "?")), str(spec.get("text", "")))
 
 
 def decode_value(spec: dict, folder: Path) -> Any:
-    """Turn a description from :func:`encode_value` back into data (grader side)."""
-    kind = spec["kind"]
-    if kind == "none":
-        return None
-    if kind in {"bool", "str"}:
-        return spec["value"]
-    if kind == "number":
-        value = spec["value"]
-        return float(value) if isinstance(value, str) else value
-    if kind == "array":
-        return np.load(folder / spec["path"], allow_pickle=False)
-    if kind == "model":
-        return ModelFile(folder / spec["path"])
-    if kind == "model_error":
-        return ModelSaveError(spec["type"], spec["message"])
-    if kind == "history":
-        model = decode_value(spec["model"], folder) if spec.get("model") else None
-        history = {k: [float(v) for v in values] for k, values in spec["history"].items()}
-        return HistoryRecord(history, spec["params"], spec["epoch"], model)
-    if kind == "sequence":
-        items = [decode_value(item, folder) for item in spec["items"]]
-        return tuple(items) if spec["type"] == "tuple" else items
-    return Opaque(spec.get("type", "?"), spec.get("text", ""))
+    """Turn a description from :func:`encode_value` back into data (grader side).
+
+    Arrays are read from regular files only; a model is copied through a checked descriptor to a fresh
+    name before anything loads it; a malformed description becomes an :class:`Opaque` value.
+    """
+    try:
+        return _decode(spec, Path(folder), 0)
+    except (_Malformed, KeyError, TypeError, ValueError, AttributeError):
+        return Opaque("?", "a value the grader could not read")
 
 
 def encode_argument(value: Any, folder: Path, index: int) -> dict:
@@ -171,6 +401,11 @@ def encode_argument(value: Any, folder: Path, index: int) -> dict:
         return {"kind": "model_file", "path": str(value.path)}
     if isinstance(value, Reference):
         return {"kind": "reference", "name": value.name}
+    if isinstance(value, OutputPath):
+        return {"kind": "file_path", "name": value.name}
+    if isinstance(value, InputFile):
+        shutil.copyfile(value.source, folder / value.file_name)
+        return {"kind": "file_path", "name": value.file_name}
     return {"kind": "json", "value": value}
 
 
@@ -185,4 +420,20 @@ def decode_argument(spec: dict, folder: Path) -> Any:
         from hnml_tutor import reference
 
         return reference.get(spec["name"])
+    if kind == "file_path":
+        return os.path.join(os.path.abspath(folder), spec["name"])
     return spec["value"]
+
+
+def written_file(folder: Path, output: OutputPath) -> WrittenFile | NotAFile:
+    """What the learner's code wrote at ``output`` in the job ``folder`` (grader side).
+
+    A :class:`WrittenFile` only if a regular file of its own stands there; otherwise a :class:`NotAFile`
+    saying what does (nothing, a folder, a symbolic link, a named pipe…), so the check can tell the
+    learner. A named pipe is never opened, so nothing the learner leaves can make the grader wait.
+    """
+    try:
+        copy, size = copy_out(Path(folder), output.name, Path(output.name).suffix)
+    except NotARegularFile as refused:
+        return NotAFile(output.name, refused.found)
+    return WrittenFile(output.name, copy, size)

@@ -106,6 +106,10 @@ MISTAKES = {
         def evaluate(model, x_test, y_test):
             return model.evaluate(x_test, y_test, verbose=0)
         """, ["[loss, accuracy]"]),
+    "evaluate returns the dict": ("06", """
+        def evaluate(model, x_test, y_test):
+            return model.evaluate(x_test, y_test, verbose=0, return_dict=True)
+        """, ["return_dict=True", "accuracy"]),
     "predict_proba returns logits": ("07", """
         def predict_proba(model, images):
             return model.predict(images, verbose=0)

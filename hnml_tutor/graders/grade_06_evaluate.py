@@ -9,7 +9,6 @@ from hnml_tutor.graders.checks import check, learner_calls
 from hnml_tutor.graders.numeric import sparse_cross_entropy
 from hnml_tutor.graders.vocabulary import describe, fail
 from hnml_tutor.sandbox import Call
-from hnml_tutor.transport import Opaque
 
 FUNCTION = "evaluate"
 SUBSET_SIZE = 3000
@@ -64,7 +63,7 @@ def test_returns_one_number(returned, expected):
     if isinstance(value, (list, tuple)) and len(value) == 2:
         hint = ("`model.evaluate` returns a list, [loss, accuracy]. Return only the accuracy: "
                 "`loss, accuracy = model.evaluate(...)`, then `return float(accuracy)`.")
-    elif isinstance(value, Opaque) and value.type_name == "dict":
+    elif isinstance(value, dict):
         hint = "With return_dict=True, return `result[\"accuracy\"]`."
     fail("evaluate() should return one number, the accuracy.", expected=f"≈ {expected['accuracy']:.4f}",
          found=describe(value), hint=hint)

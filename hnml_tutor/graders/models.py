@@ -1,7 +1,10 @@
-"""Reading a learner's Keras model the way a teacher would: its layers, activations and compile settings.
+"""Reading a learner's Keras model the way a teacher would: its layers, activations, input, output, scaling
+and compile settings.
 
-Shared by the graders of steps 03, 04 and 05 so each question ("what does the output layer emit?", "which
-loss was compiled?") has exactly one answer in the codebase.
+Shared by the graders so each question ("what does the output layer emit?", "does the model scale raw
+pixels itself?", "which loss was compiled?") has exactly one answer in the codebase. Any model built from
+Keras' own layers works, Sequential or Functional; a model nested inside another is read as the layers it
+holds, and Input layers (which Functional models list and Sequential ones don't) are left out.
 """
 
 from __future__ import annotations
@@ -10,29 +13,76 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+# Layers that change the shape of the data but not its values: a Rescaling after them still scales the input.
+SHAPE_ONLY = frozenset({"Reshape", "Flatten", "Permute", "Identity"})
+# Layers that stand as activations of their own, and the activation each applies.
+ACTIVATION_LAYERS = {"ReLU": "relu", "Softmax": "softmax", "LeakyReLU": "leaky_relu", "ELU": "elu", "PReLU": "prelu"}
+# Layers that may sit between a layer and its separate activation (Dense → Dropout → ReLU).
+_IN_BETWEEN = re.compile(r".*Dropout.*|BatchNormalization|LayerNormalization|GaussianNoise")
+_SCALING_LAYERS = frozenset({"Rescaling", "Normalization"})
+
+
+def _is_model(layer) -> bool:
+    return any(cls.__name__ == "Model" for cls in type(layer).__mro__)
+
+
+def layers_of(model, *type_names: str) -> list:
+    """The model's layers in order; with ``type_names``, only layers of those classes.
+
+    A name matches the class or any class it derives from, so ``layers_of(model, "Conv2D")`` finds
+    Conv2D layers and ``layers_of(model, "Conv2D", "Conv1D")`` either kind.
+    """
+    found = []
+    for layer in model.layers:
+        if _is_model(layer):
+            found.extend(layers_of(layer))
+        elif type(layer).__name__ != "InputLayer":
+            found.append(layer)
+    if not type_names:
+        return found
+    return [layer for layer in found if any(cls.__name__ in type_names for cls in type(layer).__mro__)]
+
 
 def dense_layers(model) -> list:
-    return [layer for layer in model.layers if type(layer).__name__ == "Dense"]
+    return layers_of(model, "Dense")
 
 
 def _function_name(activation: Any) -> str:
     return getattr(activation, "__name__", str(activation)).lower()
 
 
+def _own_activation(layer) -> str | None:
+    """The non-linear activation ``layer`` itself applies, or None (none, or linear)."""
+    kind = type(layer).__name__
+    if kind in ACTIVATION_LAYERS:
+        return ACTIVATION_LAYERS[kind]
+    activation = getattr(layer, "activation", None)
+    if activation is None:
+        return None
+    name = _function_name(activation)
+    return None if name == "linear" else name
+
+
 def activation_name(model, layer) -> str:
-    """The activation applied after ``layer``, including one given as a separate next layer."""
-    name = _function_name(getattr(layer, "activation", None))
-    if name != "linear":
-        return name
-    layers = list(model.layers)
-    following = layers[layers.index(layer) + 1] if layers.index(layer) + 1 < len(layers) else None
-    kind = type(following).__name__ if following is not None else ""
-    if kind == "ReLU":
-        return "relu"
-    if kind == "Softmax":
-        return "softmax"
-    if kind == "Activation":
-        return _function_name(following.activation)
+    """The activation applied after ``layer``: its own, a separate activation layer's, or 'linear'.
+
+    Works for any layer with an ``activation`` (Dense, Conv2D…) and for Activation, ReLU, Softmax and the
+    like themselves. A separate activation layer counts when only Dropout or normalization stands between.
+    """
+    own = _own_activation(layer)
+    if own is not None:
+        return own
+    layers = layers_of(model)
+    position = next((i for i, candidate in enumerate(layers) if candidate is layer), len(layers))
+    for following in layers[position + 1:]:
+        kind = type(following).__name__
+        if _IN_BETWEEN.fullmatch(kind):
+            continue
+        if kind in ACTIVATION_LAYERS or kind == "Activation":
+            return _own_activation(following) or "linear"
+        break
     return "linear"
 
 
@@ -45,17 +95,160 @@ def output_kind(model) -> str:
     return "logits" if name == "linear" else name
 
 
-def describe_layers(model) -> str:
-    """``Flatten → Dense(128, relu) → Dense(10)``: a model summary short enough for one line."""
-    parts = []
-    for layer in model.layers:
+def input_shape(model) -> tuple | None:
+    """The shape of one example the model takes, without the batch axis: ``(28, 28, 1)``.
+
+    None for a Sequential model that was never given an input (no ``keras.Input``, never called).
+    Unknown sizes are None; a model with several inputs gives its first.
+    """
+    try:
+        inputs = model.inputs
+    except AttributeError:
+        return None
+    return tuple(inputs[0].shape[1:]) if inputs else None
+
+
+def output_units(model) -> int | None:
+    """How many numbers the model outputs per example (the last axis of its first output).
+
+    For a model without a known input, the units of its last layer that has units (a Dense layer).
+    """
+    try:
+        outputs = model.outputs
+    except AttributeError:
+        outputs = None
+    if outputs:
+        return outputs[0].shape[-1]
+    with_units = [layer for layer in layers_of(model) if hasattr(layer, "units")]
+    return with_units[-1].units if with_units else None
+
+
+@dataclass(frozen=True)
+class InputScaling:
+    """How a model's first layers rescale its raw input: ``x * scale + offset``.
+
+    ``layers`` names the layers that do it (``"Rescaling"``, ``"Normalization"``, or both in order). A
+    scale given per channel or per feature is averaged, enough to tell 1/255 from no scaling at all.
+    """
+
+    layers: str
+    scale: float
+    offset: float
+
+    def apply(self, value: float) -> float:
+        """What the scaling makes of one raw value, e.g. ``apply(255)`` → 1.0 for ``Rescaling(1/255)``."""
+        return value * self.scale + self.offset
+
+
+def _normalization_stats(layer) -> tuple[float, float] | None:
+    """Mean and standard deviation a Normalization layer uses (averaged), or None before it has any.
+
+    Values given to the constructor live in ``input_mean``/``input_variance`` until the layer is built.
+    """
+    mean, variance = getattr(layer, "mean", None), getattr(layer, "variance", None)
+    if mean is None or variance is None:
+        mean, variance = getattr(layer, "input_mean", None), getattr(layer, "input_variance", None)
+    if mean is None or variance is None:
+        return None
+    return float(np.mean(np.asarray(mean))), float(np.mean(np.sqrt(np.asarray(variance))))
+
+
+def _scale_and_offset(layer) -> tuple[float, float]:
+    if type(layer).__name__ == "Rescaling":
+        scale, offset = np.asarray(layer.scale, dtype=float), np.asarray(layer.offset, dtype=float)
+        return float(scale.mean()), float(offset.mean())
+    stats = _normalization_stats(layer)
+    if stats is None:
+        return 1.0, 0.0
+    mean, std = stats
+    if getattr(layer, "invert", False):
+        return std, mean
+    std = max(std, 1e-7)  # as Keras guards the division
+    return 1.0 / std, -mean / std
+
+
+def scales_inputs(model) -> InputScaling | None:
+    """How the model scales raw inputs itself, or None if it takes them as they come.
+
+    Only Rescaling and Normalization layers before any layer that computes (reshaping layers may come
+    first) count: a Rescaling after a Conv2D rescales features, not pixels.
+    """
+    names, scale, offset = [], 1.0, 0.0
+    for layer in layers_of(model):
         kind = type(layer).__name__
-        if kind == "Dense":
-            name = _function_name(layer.activation)
-            parts.append(f"Dense({layer.units}{'' if name == 'linear' else ', ' + name})")
-        else:
-            parts.append(kind)
-    return " → ".join(parts) or "no layers"
+        if kind in SHAPE_ONLY:
+            continue
+        if kind not in _SCALING_LAYERS:
+            break
+        layer_scale, layer_offset = _scale_and_offset(layer)
+        names.append(kind)
+        scale, offset = scale * layer_scale, offset * layer_scale + layer_offset
+    return InputScaling(" → ".join(names), scale, offset) if names else None
+
+
+def _size(value: Any) -> str:
+    """``(3, 3)`` → ``3×3``: kernel and pool sizes as a learner reads them."""
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    return "×".join(str(v) for v in values)
+
+
+def _stride(strides: tuple) -> str:
+    return f"stride {strides[0] if len(set(strides)) == 1 else _size(strides)}"
+
+
+def _fraction(value: float) -> str:
+    """``1/255`` rather than ``0.003922``: a scale the way a learner wrote it."""
+    if value < 0:
+        return "-" + _fraction(-value)
+    if 0 < value < 1:
+        inverse = round(1 / value, 1)
+        if abs(1 / value - inverse) <= 1e-6 * inverse:
+            return f"1/{inverse:g}"
+    return f"{value:.4g}"
+
+
+def _layer_details(layer) -> list[str]:
+    """What sets this layer apart from others of its kind, shortest first: units, filters, sizes, rate."""
+    kind = type(layer).__name__
+    if kind == "Rescaling":
+        scale, offset = _scale_and_offset(layer)
+        return [_fraction(scale)] + ([f"offset {offset:g}"] if offset else [])
+    if kind == "Normalization":
+        stats = _normalization_stats(layer)
+        return [f"mean {stats[0]:.4g}", f"std {stats[1]:.4g}"] if stats else ["not adapted"]
+    if kind == "Reshape":
+        return [", ".join(str(v) for v in layer.target_shape)]
+    if hasattr(layer, "units"):
+        return [str(layer.units)]
+    if hasattr(layer, "kernel_size"):
+        details = ([str(layer.filters)] if getattr(layer, "filters", None) else []) + [_size(layer.kernel_size)]
+        if any(step != 1 for step in layer.strides):
+            details.append(_stride(layer.strides))
+        return details + (["same"] if layer.padding == "same" else [])
+    if hasattr(layer, "pool_size"):
+        details = [_size(layer.pool_size)]
+        if tuple(layer.strides) != tuple(layer.pool_size):
+            details.append(_stride(layer.strides))
+        return details + (["same"] if layer.padding == "same" else [])
+    if isinstance(getattr(layer, "rate", None), (int, float)):
+        return [f"{layer.rate:g}"]
+    return []
+
+
+def describe_layer(layer) -> str:
+    """``Conv2D(32, 3×3, relu)``, ``MaxPooling2D(2×2)``, ``Dropout(0.5)``, ``Rescaling(1/255)``, ``Flatten``."""
+    kind = type(layer).__name__
+    if kind == "Activation":
+        return f"Activation({_function_name(layer.activation)})"
+    details = _layer_details(layer)
+    activation = None if kind in ACTIVATION_LAYERS else _own_activation(layer)
+    details += [activation] if activation else []
+    return f"{kind}({', '.join(details)})" if details else kind
+
+
+def describe_layers(model) -> str:
+    """``Rescaling(1/255) → Conv2D(32, 3×3, relu) → MaxPooling2D(2×2) → Flatten → Dense(10)`` in one line."""
+    return " → ".join(describe_layer(layer) for layer in layers_of(model)) or "no layers"
 
 
 def snake_case(name: str) -> str:
