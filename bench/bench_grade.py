@@ -76,10 +76,10 @@ import importlib.util, json, sys, time
 import numpy as np
 import keras
 from hnml_tutor import datasets, reference
-from hnml_tutor._child import _install_offline_datasets
 from hnml_tutor.curriculum import load_curriculum
+from hnml_tutor.sandbox.keras_hooks import install_offline_datasets
 
-_install_offline_datasets()  # the same offline load_data() the sandbox gives learner code
+install_offline_datasets()  # the same offline load_data() the sandbox gives learner code
 
 files, exercise_ids = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 data = datasets.load("mnist")

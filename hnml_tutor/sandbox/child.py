@@ -1,4 +1,4 @@
-"""The child process that runs a learner's code (started by :mod:`hnml_tutor.sandbox`, never imported).
+"""The child process that runs a learner's code: ``python -I -m hnml_tutor.sandbox.child FOLDER`` or forked.
 
 It imports the learner's module, calls the requested functions with the arguments the grader prepared,
 and writes what came back to ``result.json`` in the job folder. It reports; it never judges. Everything
@@ -18,37 +18,6 @@ from pathlib import Path
 from hnml_tutor.transport import decode_argument, encode_value
 
 MAX_MESSAGE = 2000
-_OFFLINE_INSTALLED = False  # set by a warm parent (hnml_tutor._zygote) that installed it before forking
-
-
-def _install_offline_datasets() -> None:
-    """Make ``keras.datasets.{mnist,fashion_mnist}.load_data()`` read the tutor's local data.
-
-    Keras insists on downloading ``mnist.npz`` unless its SHA-256 matches the file Google hosts, which
-    no local copy can promise. The learner's canonical call is therefore answered from the tutor's data
-    sources, returning exactly what Keras would (uint8 arrays, the same split).
-    """
-    import keras
-
-    from hnml_tutor import datasets
-
-    def offline_loader(name):
-        def load_data(path=None):
-            arrays = datasets.load_arrays(name)
-            return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
-
-        load_data.__doc__ = f"{name} from the tutor's offline data (same arrays as Keras' download)."
-        return load_data
-
-    for public_module, name in ((keras.datasets.mnist, "mnist"), (keras.datasets.fashion_mnist, "fashion-mnist")):
-        original = public_module.load_data
-        replacement = offline_loader(name)
-        for module in list(sys.modules.values()):
-            if getattr(module, "load_data", None) is original:
-                module.load_data = replacement
-        source_module = sys.modules.get(original.__module__)
-        if source_module is not None:
-            source_module.load_data = replacement
 
 
 def _describe_exception(error: BaseException, learner_file: str) -> dict:
@@ -122,8 +91,10 @@ def run_job(folder: Path, nonce: str) -> None:
     job = json.loads((folder / "job.json").read_text())
     learner_file = os.path.abspath(job["exercise_file"])
     result: dict = {"nonce": nonce, "calls": []}
-    if job.get("uses_keras") and not _OFFLINE_INSTALLED:
-        _install_offline_datasets()
+    if job.get("uses_keras"):
+        from hnml_tutor.sandbox import keras_hooks
+
+        keras_hooks.install()
     try:
         source = Path(learner_file).read_bytes().decode("utf-8")
         compile(source, learner_file, "exec")

@@ -1,9 +1,9 @@
 """A warm parent for learner runs: imports NumPy and Keras once, then forks one fresh child per run.
 
-Started by :class:`hnml_tutor.warm.WarmStarter` (instructor grading only, on Linux). Importing TensorFlow
+Started by :class:`hnml_tutor.sandbox.launchers.WarmLauncher` (instructor grading only, on Linux). Importing TensorFlow
 costs a fresh process about 2.5 s, far more than most learner functions take, so a class of hundreds of
 exercises would mostly wait for imports. Here the import happens once; each run is a ``fork()`` of this
-process that becomes exactly what :mod:`hnml_tutor._child` is — its own session, the same resource
+process that becomes exactly what a cold :mod:`hnml_tutor.sandbox.child` is — its own session, the same resource
 limits, its own folder and output file — and then runs the job. Every run starts from the same clean
 state: nothing a learner's code does in its child can reach this parent or the next run.
 
@@ -18,13 +18,14 @@ import os
 import sys
 from pathlib import Path
 
+from hnml_tutor.sandbox import child, keras_hooks
+from hnml_tutor.sandbox.limits import apply_in_child
+
 
 def _become_child(job: dict, control: int) -> None:
     """In the forked child: cut every tie to the parent, apply the limits, point output at the job's file."""
-    from hnml_tutor.sandbox import _limit_child
-
     os.close(control)
-    _limit_child(int(job["memory_mb"]))
+    apply_in_child(int(job["memory_mb"]))
     os.chdir(job["cwd"])
     output = os.open(Path(job["folder"]) / "output.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     stdin = os.open(os.devnull, os.O_RDONLY)
@@ -44,10 +45,7 @@ def main() -> None:
     import keras  # noqa: F401  the whole point: imported once, inherited by every child
     import numpy  # noqa: F401
 
-    from hnml_tutor import _child
-
-    _child._install_offline_datasets()
-    _child._OFFLINE_INSTALLED = True
+    keras_hooks.install()
 
     def send(message: dict) -> None:
         os.write(control, (json.dumps(message) + "\n").encode())
@@ -59,7 +57,7 @@ def main() -> None:
         if pid == 0:
             try:
                 _become_child(job, control)
-                _child.run_job(Path(job["folder"]), job["nonce"])
+                child.run_job(Path(job["folder"]), job["nonce"])
             finally:
                 os._exit(70)
         send({"pid": pid})
