@@ -15,6 +15,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from hnml_tutor.sandbox.start_signal import announce
 from hnml_tutor.transport import decode_argument, encode_value
 
 MAX_MESSAGE = 2000
@@ -86,8 +87,12 @@ def _run_call(module, call: dict, folder: Path, learner_file: str, seed: int | N
     return outcome
 
 
-def run_job(folder: Path, nonce: str) -> None:
-    """Run the job in ``folder``, write ``result.json`` stamped with ``nonce``, and end this process."""
+def run_job(folder: Path, nonce: str, start_fd: int) -> None:
+    """Run the job in ``folder``, write ``result.json`` stamped with ``nonce``, and end this process.
+
+    Everything before :func:`~hnml_tutor.sandbox.start_signal.announce` on ``start_fd`` is the tutor's
+    start-up; from there on it is the learner's time.
+    """
     job = json.loads((folder / "job.json").read_text())
     learner_file = os.path.abspath(job["exercise_file"])
     result: dict = {"nonce": nonce, "calls": []}
@@ -95,6 +100,7 @@ def run_job(folder: Path, nonce: str) -> None:
         from hnml_tutor.sandbox import keras_hooks
 
         keras_hooks.install()
+    announce(start_fd)
     try:
         source = Path(learner_file).read_bytes().decode("utf-8")
         compile(source, learner_file, "exec")
@@ -115,9 +121,9 @@ def run_job(folder: Path, nonce: str) -> None:
     os._exit(0)
 
 
-def main(folder: Path) -> None:
-    run_job(folder, sys.stdin.readline().strip())
+def main(folder: Path, start_fd: int) -> None:
+    run_job(folder, sys.stdin.readline().strip(), start_fd)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), int(sys.argv[2]))

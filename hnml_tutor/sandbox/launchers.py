@@ -20,6 +20,7 @@ import json
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,6 +30,7 @@ from pathlib import Path
 from hnml_tutor.sandbox.limits import apply_in_child
 
 READY_TIMEOUT = 180.0  # importing TensorFlow on a busy two-core machine
+MAX_MESSAGE = 4096
 LOST = ("killed the process that started it (the grader's launcher), so nothing it returned counts; "
         "does your code kill its parent process?")
 
@@ -41,6 +43,7 @@ class Launch:
     cwd: Path
     memory_mb: int
     nonce: str
+    start_fd: int  # the writing end of the start-signal pipe, handed to the child
     env: dict[str, str] | None = None  # extra environment variables (a cold child only)
 
     @property
@@ -96,7 +99,8 @@ class ColdLauncher:
         memory_mb = launch.memory_mb
         with open(launch.output_path, "ab") as output:
             popen = subprocess.Popen(
-                [sys.executable, "-I", "-m", "hnml_tutor.sandbox.child", str(launch.folder)],
+                [sys.executable, "-I", "-m", "hnml_tutor.sandbox.child", str(launch.folder), str(launch.start_fd)],
+                pass_fds=(launch.start_fd,),
                 stdin=subprocess.PIPE,
                 stdout=output,
                 stderr=subprocess.STDOUT,
@@ -158,11 +162,15 @@ class WarmProcess:
 
 
 class WarmLauncher:
-    """One warm parent, started on first use and restarted whenever it is gone."""
+    """One warm parent, started on first use and restarted whenever it is gone.
+
+    It talks to the warm parent over a Unix socket of its own (``SOCK_SEQPACKET``: one message per
+    datagram, EOF when the parent is gone), which is also how the start-signal pipe reaches the child.
+    """
 
     def __init__(self) -> None:
         self._process: subprocess.Popen | None = None
-        self._buffer = b""
+        self._control: socket.socket | None = None
         self._cold = ColdLauncher()
 
     @staticmethod
@@ -178,48 +186,45 @@ class WarmLauncher:
         except WarmStartFailed:
             return self._cold.start(launch)
 
-    def _ensure(self) -> subprocess.Popen:
+    def _ensure(self) -> socket.socket:
         if self._process is not None and self._process.poll() is None:
-            return self._process
+            return self._control
         self.close()
-        self._process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "hnml_tutor.sandbox.zygote"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=child_environment(None), start_new_session=True,
-        )
+        self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        with theirs:
+            self._process = subprocess.Popen(
+                [sys.executable, "-I", "-m", "hnml_tutor.sandbox.zygote", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                env=child_environment(None), start_new_session=True,
+            )
         if self.message(timeout=READY_TIMEOUT) != {"ready": True}:
             self.close()
             raise WarmStartFailed("the warm parent did not start")
-        return self._process
+        return self._control
 
     def message(self, timeout: float) -> dict | None:
         """The next message from the warm parent within ``timeout`` s; ``{"eof": True}`` once it is gone."""
-        if self._process is None:
+        if self._control is None:
             return {"eof": True}
-        deadline = time.monotonic() + timeout
-        fd = self._process.stdout.fileno()
-        while b"\n" not in self._buffer:
-            remaining = max(deadline - time.monotonic(), 0)
-            readable, _, _ = select.select([fd], [], [], remaining)
-            if not readable:
-                return None
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                return {"eof": True}
-            self._buffer += chunk
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        return json.loads(line)
+        readable, _, _ = select.select([self._control], [], [], timeout)
+        if not readable:
+            return None
+        try:
+            data = self._control.recv(MAX_MESSAGE)
+        except OSError:
+            data = b""
+        return json.loads(data) if data else {"eof": True}
 
     def _fork(self, launch: Launch) -> WarmProcess:
-        process = self._ensure()
+        control = self._ensure()
         job = {"folder": str(launch.folder), "cwd": str(launch.cwd), "memory_mb": launch.memory_mb,
                "nonce": launch.nonce}
         try:
-            process.stdin.write((json.dumps(job) + "\n").encode())
-            process.stdin.flush()
+            socket.send_fds(control, [json.dumps(job).encode()], [launch.start_fd])
         except OSError:
             self.close()
-            return self._fork(launch)
+            raise WarmStartFailed("the warm parent stopped listening") from None
         reply = self.message(timeout=30)
         if not reply or "pid" not in reply:
             self.close()
@@ -230,10 +235,7 @@ class WarmLauncher:
         if self._process is not None:
             _kill_group(self._process.pid)
             self._process.wait()
-            for stream in (self._process.stdin, self._process.stdout):
-                try:
-                    stream.close()
-                except OSError:
-                    pass
+        if self._control is not None:
+            self._control.close()
         self._process = None
-        self._buffer = b""
+        self._control = None

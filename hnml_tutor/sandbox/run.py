@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 import signal
@@ -14,6 +15,7 @@ from typing import Any
 
 from hnml_tutor.sandbox.launchers import ColdLauncher, Launch
 from hnml_tutor.sandbox.limits import Limits
+from hnml_tutor.sandbox.start_signal import StartSignal
 from hnml_tutor.sandbox.watch import watch
 from hnml_tutor.transport import decode_value, encode_argument
 
@@ -47,7 +49,8 @@ class SandboxRun:
     calls: list[CallResult] = field(default_factory=list)
     import_error: dict | None = None
     output: str = ""
-    duration: float = 0.0
+    duration: float = 0.0  # from asking for the child to its end
+    startup: float | None = None  # of which the tutor spent this before the learner's code started
     exit_code: int | None = None
     folder: Path | None = None
 
@@ -114,7 +117,9 @@ def run(
     through :func:`cleanup`; graders load returned models from it. ``launcher`` starts the child: a
     :class:`~hnml_tutor.sandbox.launchers.ColdLauncher` when None, or a
     :class:`~hnml_tutor.sandbox.launchers.WarmLauncher` that forks it from a warm parent — the same limits
-    and the same checks, without paying for the TensorFlow import every time.
+    and the same checks, without paying for the TensorFlow import every time. The time limit counts from
+    the moment the child starts the learner's code. Raises
+    :class:`~hnml_tutor.sandbox.watch.SandboxStartFailed` when the child never got that far.
     """
     folder = Path(tempfile.mkdtemp(prefix="hnml-job-"))
     job = {
@@ -132,20 +137,33 @@ def run(
     }
     (folder / "job.json").write_text(json.dumps(job))
     nonce = secrets.token_hex(16)
-    launch = Launch(folder=folder, cwd=Path(workdir or folder), memory_mb=limits.memory_mb, nonce=nonce, env=env)
+    start_read, start_write = os.pipe()
+    launch = Launch(folder=folder, cwd=Path(workdir or folder), memory_mb=limits.memory_mb, nonce=nonce,
+                    start_fd=start_write, env=env)
     launch.output_path.touch()
-    started = time.monotonic()
-    process = (launcher or ColdLauncher()).start(launch)
-    status, reason = watch(process, limits, launch.output_path)
+    start_signal = StartSignal(start_read)
+    launched = time.monotonic()
+    try:
+        try:
+            process = (launcher or ColdLauncher()).start(launch)
+        finally:
+            os.close(start_write)  # the child holds the only writing end: its end of the run closes the pipe
+        watched = watch(process, limits, launch.output_path, start_signal, launched=launched)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        start_signal.close()
     run_result = SandboxRun(
-        status=status,
-        reason=reason,
+        status=watched.status,
+        reason=watched.reason,
         output=_read_output(launch.output_path, limits.output_bytes),
-        duration=time.monotonic() - started,
+        duration=time.monotonic() - launched,
+        startup=watched.started.at - launched if watched.started else None,
         exit_code=process.returncode,
         folder=folder,
     )
-    if status != "finished":
+    if watched.status != "finished":
         return run_result
     if process.lost:
         run_result.status, run_result.reason = "crashed", process.lost

@@ -1,33 +1,103 @@
-"""The watch loop: waits for a child while enforcing its limits, whichever launcher started it."""
+"""The watch loop: waits for a child while enforcing its limits, whichever launcher started it.
+
+Two clocks. Until the child says learner code starts (:mod:`~hnml_tutor.sandbox.start_signal`), the
+tutor is starting up, and that gets a generous allowance of its own: overrunning it is the tutor's
+problem (a busy machine, a broken TensorFlow), raised as :class:`SandboxStartFailed`, never a learner's
+zero. From that moment on the learner's limits apply.
+"""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from hnml_tutor.errors import TutorError
 from hnml_tutor.sandbox.limits import MIB, Limits
 from hnml_tutor.sandbox.memory import resident_memory
+from hnml_tutor.sandbox.start_signal import Started, StartSignal
 
 POLL_SECONDS = 0.05
+STARTUP_ALLOWANCE = 180.0  # starting Python and importing TensorFlow on a busy two-core machine
+OUTPUT_TAIL = 600
 
 
-def watch(process, limits: Limits, output_path: Path) -> tuple[str, str]:
-    """Wait for the child, enforcing the limits; returns (status, reason), status "finished" if it ended itself."""
-    started = time.monotonic()
-    while process.poll() is None:
-        elapsed = time.monotonic() - started
-        if elapsed > limits.time_limit:
-            process.kill_group()
-            return "timeout", f"did not finish within the time limit of {limits.time_limit:g} s"
-        if resident_memory(process.pid) > limits.memory_mb * MIB:
-            process.kill_group()
-            return "memory", f"used more than the memory limit of {limits.memory_mb} MiB"
-        try:
-            size = output_path.stat().st_size
-        except OSError:
-            size = 0
-        if size > limits.output_bytes:
-            process.kill_group()
-            return "output", f"printed more than {limits.output_bytes // 1024} KiB of output"
-        time.sleep(POLL_SECONDS)
-    return "finished", ""
+class SandboxStartFailed(TutorError):
+    """The child never got as far as the learner's code: the tutor's problem, not the learner's."""
+
+    def __init__(self, what: str, output: str) -> None:
+        tail = output.strip()[-OUTPUT_TAIL:]
+        super().__init__(
+            f"hnml-tutor could not start Python to run your code: {what}. Your code did not run."
+            + (f"\nLast output:\n{tail}" if tail else ""),
+            "This is not your code's fault: check again. If it keeps happening, see whether "
+            "`python -c \"import keras\"` works in the same environment.",
+        )
+
+
+@dataclass
+class Watched:
+    """How the child ended, as far as the watcher saw it."""
+
+    status: str  # "finished" when it ended by itself, else timeout | memory | output
+    reason: str = ""
+    started: Started | None = None
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _read_tail(path: Path) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(_size(path) - OUTPUT_TAIL, 0))
+            return handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _over_limit(process, limits: Limits, output_path: Path, started: Started | None, launched: float):
+    """(status, reason) if the child has gone past a limit, else None."""
+    now = time.monotonic()
+    if started is None:
+        if now - launched > STARTUP_ALLOWANCE:
+            raise SandboxStartFailed(f"it took longer than {STARTUP_ALLOWANCE:g} s to start", _read_tail(output_path))
+    elif now - started.at > limits.time_limit:
+        return "timeout", f"did not finish within the time limit of {limits.time_limit:g} s"
+    elif resident_memory(process.pid) > limits.memory_mb * MIB:
+        return "memory", f"used more than the memory limit of {limits.memory_mb} MiB"
+    if _size(output_path) > limits.output_bytes:
+        return "output", f"printed more than {limits.output_bytes // 1024} KiB of output"
+    return None
+
+
+def watch(process, limits: Limits, output_path: Path, start_signal: StartSignal, *, launched: float) -> Watched:
+    """Wait for the child launched at ``launched`` (monotonic), enforcing the limits.
+
+    Kills the child's process group on every way out but the child's own end.
+    """
+    started: Started | None = None
+    try:
+        while True:
+            if started is None:
+                started = start_signal.wait(POLL_SECONDS, launched=launched)
+            else:
+                time.sleep(POLL_SECONDS)
+            if process.poll() is not None:
+                break
+            verdict = _over_limit(process, limits, output_path, started, launched)
+            if verdict is not None:
+                process.kill_group()
+                return Watched(*verdict, started)
+    except BaseException:
+        process.kill_group()  # a start that never came, Ctrl-C or a failing caller: nothing may keep running
+        raise
+    started = started or start_signal.wait(0, launched=launched)  # a child quicker than one poll
+    if started is None:
+        raise SandboxStartFailed(f"it ended (exit code {process.returncode}) before running your code",
+                                 _read_tail(output_path))
+    return Watched("finished", "", started)

@@ -1,0 +1,91 @@
+"""Cold and warm launchers mean the same thing: the same limits, measured from the same moment, the same way."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from hnml_tutor import sandbox
+from hnml_tutor.sandbox import Call, ColdLauncher, Limits, SandboxStartFailed, WarmLauncher
+from hnml_tutor.sandbox.launchers import ColdProcess
+
+
+@pytest.fixture(scope="module")
+def warm_launcher():
+    launcher = WarmLauncher()
+    yield launcher
+    launcher.close()
+
+
+@pytest.fixture(params=["cold", "warm"])
+def launcher(request, warm_launcher):
+    return warm_launcher if request.param == "warm" else ColdLauncher()
+
+
+def run_source(tmp_path, source: str, calls, launcher, **limits):
+    path = tmp_path / "learner.py"
+    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    result = sandbox.run(path, tuple(calls), Limits(**limits), seed=1, launcher=launcher)
+    sandbox.cleanup(result)
+    return result
+
+
+def test_time_limit_starts_when_learner_code_starts(tmp_path, launcher):
+    """A cold child spends seconds importing Keras before the learner's file; that is not the learner's time."""
+    result = run_source(tmp_path, """
+        import time
+        import keras
+
+        def wait():
+            time.sleep(1)
+            return keras.__name__
+        """, [Call("wait")], launcher, time_limit=3)
+    assert result.ok, (result.status, result.reason, result.output)
+    assert result.call("wait").value == "keras"
+    assert result.startup is not None and result.duration > result.startup
+
+
+def test_a_slow_start_is_the_tutors_problem_not_the_learners(tmp_path, monkeypatch):
+    """A cold child importing Keras (seconds) overruns a start-up allowance of half a second."""
+    from hnml_tutor.errors import TutorError
+    from hnml_tutor.sandbox import watch
+
+    monkeypatch.setattr(watch, "STARTUP_ALLOWANCE", 0.5)
+    marker = tmp_path / "ran"
+    with pytest.raises(SandboxStartFailed) as raised:
+        run_source(tmp_path, f"""
+            import keras
+            open({str(marker)!r}, "w").close()
+            def f():
+                return 1
+            """, [Call("f")], ColdLauncher())
+    assert isinstance(raised.value, TutorError) and "did not run" in raised.value.problem
+    assert "not your code's fault" in raised.value.fix
+    assert not marker.exists(), "the child was stopped before the learner's code"
+
+
+class SilentLauncher:
+    """A launcher whose child ends without ever starting the learner's code."""
+
+    def start(self, launch):
+        return ColdProcess(subprocess.Popen([sys.executable, "-c", "print('no module named keras')"],
+                                            stdout=open(launch.output_path, "ab"), start_new_session=True))
+
+    def close(self):
+        pass
+
+
+def test_a_child_that_ends_before_learner_code_is_the_tutors_problem(tmp_path):
+    with pytest.raises(SandboxStartFailed) as raised:
+        run_source(tmp_path, "def f():\n    return 1\n", [Call("f")], SilentLauncher())
+    assert "before running your code" in raised.value.problem and "no module named keras" in raised.value.problem
+
+
+def test_graders_report_a_failed_start_as_an_error_not_a_failure(grade, monkeypatch):
+    from hnml_tutor.sandbox import watch
+
+    monkeypatch.setattr(watch, "STARTUP_ALLOWANCE", 0.5)
+    report = grade("02", "import keras\ndef preprocess(images):\n    return images / 255.0\n")
+    first = report.checks[0]
+    assert first.status == "error" and "could not start python" in first.message.lower(), first
