@@ -89,3 +89,44 @@ def test_graders_report_a_failed_start_as_an_error_not_a_failure(grade, monkeypa
     report = grade("02", "import keras\ndef preprocess(images):\n    return images / 255.0\n")
     first = report.checks[0]
     assert first.status == "error" and "could not start python" in first.message.lower(), first
+
+
+MIB = 1024 * 1024
+HOLDS_600_MB = """
+    import time
+    import numpy as np
+
+    def hold():
+        block = np.ones(600 * 1024 * 1024 // 8)
+        time.sleep(1.5)
+        return float(block[-1])
+    """
+
+
+def test_a_trivial_file_is_charged_the_same_cold_and_warm(tmp_path, warm_launcher):
+    """A forked child shares hundreds of MiB with its warm parent; none of that is the learner's."""
+    source = """
+        import time
+        import numpy as np
+
+        def scale():
+            images = np.zeros((1000, 28, 28), dtype=np.uint8) / 255.0
+            time.sleep(0.5)
+            return images.shape
+        """
+    cold = run_source(tmp_path, source, [Call("scale")], ColdLauncher())
+    warm = run_source(tmp_path, source, [Call("scale")], warm_launcher)
+    assert cold.ok and warm.ok
+    assert cold.memory_peak < 64 * MIB and warm.memory_peak < 64 * MIB, (cold.memory_peak, warm.memory_peak)
+    assert abs(cold.memory_peak - warm.memory_peak) < 40 * MIB
+
+
+def test_a_600_mb_array_is_counted_as_600_mb(tmp_path, launcher):
+    result = run_source(tmp_path, HOLDS_600_MB, [Call("hold")], launcher, memory_mb=1000)
+    assert result.ok, (result.status, result.reason)
+    assert abs(result.memory_peak - 600 * MIB) < 60 * MIB, result.memory_peak / MIB
+
+
+def test_a_600_mb_array_is_stopped_by_a_400_mib_limit(tmp_path, launcher):
+    result = run_source(tmp_path, HOLDS_600_MB, [Call("hold")], launcher, memory_mb=400)
+    assert result.status == "memory" and "400 MiB" in result.reason, (result.status, result.reason)

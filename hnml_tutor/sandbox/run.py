@@ -51,6 +51,7 @@ class SandboxRun:
     output: str = ""
     duration: float = 0.0  # from asking for the child to its end
     startup: float | None = None  # of which the tutor spent this before the learner's code started
+    memory_peak: int = 0  # bytes the learner's code held at most, as far as the watcher saw
     exit_code: int | None = None
     folder: Path | None = None
 
@@ -160,6 +161,7 @@ def run(
         output=_read_output(launch.output_path, limits.output_bytes),
         duration=time.monotonic() - launched,
         startup=watched.started.at - launched if watched.started else None,
+        memory_peak=watched.memory_peak,
         exit_code=process.returncode,
         folder=folder,
     )

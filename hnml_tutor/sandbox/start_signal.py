@@ -1,7 +1,8 @@
 """The child's one message to its watcher, sent just before learner code runs: "learner code starts now".
 
-The time limit counts from this moment, so what the tutor does first — starting Python, importing Keras
-(seconds cold, nothing warm) — is not the learner's time. It travels on a pipe the launcher hands the
+The time limit counts from this moment and memory from what the child holds at it, so what the tutor
+does first — starting Python, importing Keras (seconds cold, nothing warm) — is neither the learner's time
+nor the learner's memory. It travels on a pipe the launcher hands the
 child and the child closes before importing the learner's module, so everything on it was written by the
 tutor: learner code can neither add to it nor take it back (a file in the job folder could be rewritten).
 """
@@ -14,19 +15,22 @@ import select
 import time
 from dataclasses import dataclass
 
+from hnml_tutor.sandbox.memory import process_memory
+
 MAX_MESSAGE = 512
 
 
 @dataclass(frozen=True)
 class Started:
-    """When learner code started, on the watcher's clock."""
+    """When learner code started, on the watcher's clock, and what the child held then."""
 
     at: float  # time.monotonic(): one system-wide clock, the same in child and watcher
+    memory: int  # bytes, as :func:`~hnml_tutor.sandbox.memory.process_memory` counts them
 
 
 def announce(fd: int) -> None:
     """In the child, right before learner code: send the message and close the pipe for good."""
-    message = {"at": time.monotonic()}
+    message = {"at": time.monotonic(), "memory": process_memory(os.getpid())}
     try:
         os.write(fd, json.dumps(message).encode() + b"\n")
     except OSError:
@@ -56,11 +60,12 @@ class StartSignal:
             return None
         self.close()
         try:
-            at = float(json.loads(self._received)["at"])
+            message = json.loads(self._received)
+            at, memory = float(message["at"]), int(message["memory"])
         except (ValueError, KeyError, TypeError):
             return None
         # The child's clock is the watcher's; the clamp only guards against nonsense.
-        return Started(at=min(max(at, launched), time.monotonic()))
+        return Started(at=min(max(at, launched), time.monotonic()), memory=max(memory, 0))
 
     def close(self) -> None:
         if self._fd is not None:

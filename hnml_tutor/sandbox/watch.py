@@ -42,6 +42,7 @@ class Watched:
     status: str  # "finished" when it ended by itself, else timeout | memory | output
     reason: str = ""
     started: Started | None = None
+    memory_peak: int = 0  # the most the learner's code was seen to hold, in bytes
 
 
 def _size(path: Path) -> int:
@@ -60,16 +61,19 @@ def _read_tail(path: Path) -> str:
         return ""
 
 
-def _over_limit(process, limits: Limits, output_path: Path, started: Started | None, launched: float):
-    """(status, reason) if the child has gone past a limit, else None."""
+def _over_limit(watched: Watched, pid: int, limits: Limits, output_path: Path, launched: float):
+    """(status, reason) if the child has gone past a limit, else None; updates ``watched.memory_peak``."""
     now = time.monotonic()
+    started = watched.started
     if started is None:
         if now - launched > STARTUP_ALLOWANCE:
             raise SandboxStartFailed(f"it took longer than {STARTUP_ALLOWANCE:g} s to start", _read_tail(output_path))
-    elif now - started.at > limits.time_limit:
-        return "timeout", f"did not finish within the time limit of {limits.time_limit:g} s"
-    elif resident_memory(process.pid) > limits.memory_mb * MIB:
-        return "memory", f"used more than the memory limit of {limits.memory_mb} MiB"
+    else:
+        if now - started.at > limits.time_limit:
+            return "timeout", f"did not finish within the time limit of {limits.time_limit:g} s"
+        watched.memory_peak = max(watched.memory_peak, resident_memory(pid) - started.memory)
+        if watched.memory_peak > limits.memory_mb * MIB:
+            return "memory", f"used more than the memory limit of {limits.memory_mb} MiB"
     if _size(output_path) > limits.output_bytes:
         return "output", f"printed more than {limits.output_bytes // 1024} KiB of output"
     return None
@@ -80,24 +84,25 @@ def watch(process, limits: Limits, output_path: Path, start_signal: StartSignal,
 
     Kills the child's process group on every way out but the child's own end.
     """
-    started: Started | None = None
+    watched = Watched("finished")
     try:
         while True:
-            if started is None:
-                started = start_signal.wait(POLL_SECONDS, launched=launched)
+            if watched.started is None:
+                watched.started = start_signal.wait(POLL_SECONDS, launched=launched)
             else:
                 time.sleep(POLL_SECONDS)
             if process.poll() is not None:
                 break
-            verdict = _over_limit(process, limits, output_path, started, launched)
+            verdict = _over_limit(watched, process.pid, limits, output_path, launched)
             if verdict is not None:
                 process.kill_group()
-                return Watched(*verdict, started)
+                watched.status, watched.reason = verdict
+                return watched
     except BaseException:
         process.kill_group()  # a start that never came, Ctrl-C or a failing caller: nothing may keep running
         raise
-    started = started or start_signal.wait(0, launched=launched)  # a child quicker than one poll
-    if started is None:
+    watched.started = watched.started or start_signal.wait(0, launched=launched)  # quicker than one poll
+    if watched.started is None:
         raise SandboxStartFailed(f"it ended (exit code {process.returncode}) before running your code",
                                  _read_tail(output_path))
-    return Watched("finished", "", started)
+    return watched
