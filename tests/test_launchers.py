@@ -130,3 +130,75 @@ def test_a_600_mb_array_is_counted_as_600_mb(tmp_path, launcher):
 def test_a_600_mb_array_is_stopped_by_a_400_mib_limit(tmp_path, launcher):
     result = run_source(tmp_path, HOLDS_600_MB, [Call("hold")], launcher, memory_mb=400)
     assert result.status == "memory" and "400 MiB" in result.reason, (result.status, result.reason)
+
+
+def test_progress_reports_the_epochs_of_a_fit(tmp_path, launcher):
+    """The front end hears "epoch n of 3" while training runs, and the learner's fit returns what it always did."""
+    seen = []
+    path = tmp_path / "learner.py"
+    path.write_text(textwrap.dedent("""
+        import time
+        import keras
+        import numpy as np
+
+        def train():
+            rng = np.random.default_rng(0)
+            x, y = rng.random((64, 4)), rng.integers(0, 2, 64)
+            model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+            model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+            slow = [keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: time.sleep(0.6))]
+            history = model.fit(x, y, epochs=3, batch_size=16, verbose=0, callbacks=slow)
+            return [type(history).__name__, history.epoch, history.params["epochs"], len(slow)]
+        """), encoding="utf-8")
+    result = sandbox.run(path, (Call("train"),), Limits(time_limit=60), seed=1, launcher=launcher,
+                         on_progress=seen.append)
+    sandbox.cleanup(result)
+    assert result.ok, (result.status, result.reason, result.output)
+    assert result.call("train").value == ["History", [0, 1, 2], 3, 1]
+    epochs = [(p.epoch, p.epochs) for p in seen if p.epoch is not None]
+    assert {(1, 3), (2, 3)} <= set(epochs), epochs
+    assert epochs == sorted(epochs)
+    assert all(0 <= p.elapsed <= p.time_limit == 60 for p in seen)
+    assert seen[-1].started
+
+
+def test_a_forged_progress_file_misleads_only_the_display(tmp_path, launcher):
+    """Learner code owns the job folder: a FIFO where the progress file goes must not hang the watcher."""
+    seen = []
+    path = tmp_path / "learner.py"
+    path.write_text(textwrap.dedent("""
+        import os, time
+
+        def preprocess(images):
+            os.mkfifo("progress.json")
+            time.sleep(1)
+            return images / 255.0
+        """), encoding="utf-8")
+    import numpy as np
+
+    result = sandbox.run(path, (Call("preprocess", (np.full((2, 2), 255, dtype=np.uint8),)),), Limits(time_limit=10),
+                         launcher=launcher, on_progress=seen.append)
+    sandbox.cleanup(result)
+    assert result.ok and result.call("preprocess").value.max() == 1.0
+    assert seen and all(p.epoch is None for p in seen)
+
+
+@pytest.mark.parametrize("content", [
+    b'{"epoch": 7, "epochs": 3}', b'{"epoch": -1, "epochs": 3}', b'{"epoch": true, "epochs": 3}',
+    b'[1, 2]', b'{"epoch": 1', b"\xff" * 10_000,
+])
+def test_progress_files_that_make_no_sense_are_ignored(tmp_path, content):
+    from hnml_tutor.sandbox import fit_progress
+
+    (tmp_path / fit_progress.FILENAME).write_bytes(content)
+    assert fit_progress.read(tmp_path) == (None, None)
+
+
+def test_a_progress_file_must_be_a_regular_file_not_a_link(tmp_path):
+    from hnml_tutor.sandbox import fit_progress
+
+    (tmp_path / "elsewhere.json").write_text('{"epoch": 1, "epochs": 2}')
+    (tmp_path / fit_progress.FILENAME).symlink_to(tmp_path / "elsewhere.json")
+    assert fit_progress.read(tmp_path) == (None, None)
+    fit_progress.write(tmp_path, 1, 2)  # the child's own write replaces the link with a file
+    assert fit_progress.read(tmp_path) == (1, 2)

@@ -10,14 +10,16 @@ prints "passed" gets nowhere.
 One job per module: ``limits`` (what a run may use, and the rlimits behind it), ``memory`` (measuring a
 process tree), ``launchers`` (cold and warm, one interface), ``child`` and ``zygote`` (the processes
 themselves), ``keras_hooks`` (what the child changes in Keras), ``start_signal`` (the child's "learner
-code starts now"), ``watch`` (the loop that enforces the limits) and ``run`` (a job from start to verdict).
+code starts now"), ``fit_progress`` (how far training got), ``watch`` (the loop that enforces the limits)
+and ``run`` (a job from start to verdict).
 """
 
+from hnml_tutor.sandbox.fit_progress import SandboxProgress
 from hnml_tutor.sandbox.launchers import ColdLauncher, WarmLauncher
 from hnml_tutor.sandbox.limits import Limits
 from hnml_tutor.sandbox.memory import resident_memory
 from hnml_tutor.sandbox.run import Call, CallResult, SandboxRun, cleanup, mentions_keras, run
 from hnml_tutor.sandbox.watch import SandboxStartFailed
 
-__all__ = ["Call", "CallResult", "ColdLauncher", "Limits", "SandboxRun", "SandboxStartFailed", "WarmLauncher",
-           "cleanup", "mentions_keras", "resident_memory", "run"]
+__all__ = ["Call", "CallResult", "ColdLauncher", "Limits", "SandboxProgress", "SandboxRun", "SandboxStartFailed",
+           "WarmLauncher", "cleanup", "mentions_keras", "resident_memory", "run"]

@@ -15,6 +15,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from hnml_tutor.sandbox import keras_hooks
 from hnml_tutor.sandbox.start_signal import announce
 from hnml_tutor.transport import decode_argument, encode_value
 
@@ -97,9 +98,8 @@ def run_job(folder: Path, nonce: str, start_fd: int) -> None:
     learner_file = os.path.abspath(job["exercise_file"])
     result: dict = {"nonce": nonce, "calls": []}
     if job.get("uses_keras"):
-        from hnml_tutor.sandbox import keras_hooks
-
         keras_hooks.install()
+    keras_hooks.report_progress_to(folder)
     announce(start_fd)
     try:
         source = Path(learner_file).read_bytes().decode("utf-8")

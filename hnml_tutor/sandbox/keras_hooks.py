@@ -1,14 +1,22 @@
-"""What the child changes in Keras before learner code runs (imported only where Keras is wanted).
+"""What the child changes in Keras before learner code runs.
 
-``keras.datasets.{mnist,fashion_mnist}.load_data()`` read the tutor's offline data. A warm parent
-installs this once before forking, so its children inherit it; a cold child installs it itself.
+``keras.datasets.{mnist,fashion_mnist}.load_data()`` read the tutor's offline data, and ``Model.fit``
+reports its epochs to :mod:`~hnml_tutor.sandbox.fit_progress`. A warm parent installs these once before
+forking, so its children inherit them; a cold child installs them itself when the learner's file mentions
+Keras. Neither changes what the learner's code gets back.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
+from pathlib import Path
+
+from hnml_tutor.sandbox import fit_progress
 
 _installed = False
+_progress_folder: Path | None = None
 
 
 def install() -> None:
@@ -16,7 +24,55 @@ def install() -> None:
     global _installed
     if not _installed:
         install_offline_datasets()
+        _report_fit_progress()
         _installed = True
+
+
+def report_progress_to(folder: Path) -> None:
+    """Where this process's ``fit`` calls write their progress: the job folder (set per job, after a fork)."""
+    global _progress_folder
+    _progress_folder = folder
+
+
+def _write_progress(epoch: int, epochs) -> None:
+    if _progress_folder is None or type(epochs) is not int:
+        return
+    try:
+        fit_progress.write(_progress_folder, epoch, epochs)
+    except OSError:
+        pass  # a progress display is never worth failing the learner's training
+
+
+def _report_fit_progress() -> None:
+    """Give every ``fit`` one more callback that writes the epochs done; History and return value stay as they were.
+
+    The learner's own ``callbacks`` list is not touched: ``fit`` gets a new list with the reporter at its
+    end. A call that does not bind to ``fit``'s signature goes through unchanged, to fail as it would.
+    """
+    import keras
+
+    class ReportProgress(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            _write_progress(0, self.params.get("epochs"))
+
+        def on_epoch_end(self, epoch, logs=None):
+            _write_progress(epoch + 1, self.params.get("epochs"))
+
+    original = keras.Model.fit
+    signature = inspect.signature(original)
+
+    @functools.wraps(original)
+    def fit(self, *args, **kwargs):
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+        except TypeError:
+            return original(self, *args, **kwargs)
+        callbacks = bound.arguments.get("callbacks")
+        if callbacks is None or isinstance(callbacks, (list, tuple)):
+            bound.arguments["callbacks"] = [*(callbacks or ()), ReportProgress()]
+        return original(*bound.args, **bound.kwargs)
+
+    keras.Model.fit = fit
 
 
 def install_offline_datasets() -> None:

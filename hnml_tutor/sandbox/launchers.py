@@ -218,8 +218,8 @@ class WarmLauncher:
 
     def _fork(self, launch: Launch) -> WarmProcess:
         control = self._ensure()
-        job = {"folder": str(launch.folder), "cwd": str(launch.cwd), "memory_mb": launch.memory_mb,
-               "nonce": launch.nonce}
+        job = {"folder": str(launch.folder), "cwd": str(launch.cwd), "output": str(launch.output_path),
+               "memory_mb": launch.memory_mb, "nonce": launch.nonce}
         try:
             socket.send_fds(control, [json.dumps(job).encode()], [launch.start_fd])
         except OSError:

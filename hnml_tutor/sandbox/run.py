@@ -11,8 +11,9 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from hnml_tutor.sandbox.fit_progress import SandboxProgress
 from hnml_tutor.sandbox.launchers import ColdLauncher, Launch
 from hnml_tutor.sandbox.limits import Limits
 from hnml_tutor.sandbox.start_signal import StartSignal
@@ -111,6 +112,7 @@ def run(
     workdir: Path | None = None,
     env: dict[str, str] | None = None,
     launcher=None,
+    on_progress: Callable[[SandboxProgress], None] | None = None,
 ) -> SandboxRun:
     """Run ``calls`` against the learner's ``exercise_file`` in a child process and collect the results.
 
@@ -119,7 +121,8 @@ def run(
     :class:`~hnml_tutor.sandbox.launchers.ColdLauncher` when None, or a
     :class:`~hnml_tutor.sandbox.launchers.WarmLauncher` that forks it from a warm parent — the same limits
     and the same checks, without paying for the TensorFlow import every time. The time limit counts from
-    the moment the child starts the learner's code. Raises
+    the moment the child starts the learner's code. ``on_progress``, if given, is called from this thread
+    a few times a second with a :class:`~hnml_tutor.sandbox.fit_progress.SandboxProgress`. Raises
     :class:`~hnml_tutor.sandbox.watch.SandboxStartFailed` when the child never got that far.
     """
     folder = Path(tempfile.mkdtemp(prefix="hnml-job-"))
@@ -149,7 +152,7 @@ def run(
             process = (launcher or ColdLauncher()).start(launch)
         finally:
             os.close(start_write)  # the child holds the only writing end: its end of the run closes the pipe
-        watched = watch(process, limits, launch.output_path, start_signal, launched=launched)
+        watched = watch(process, launch, limits, start_signal, launched=launched, on_progress=on_progress)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -3,7 +3,8 @@
 Two clocks. Until the child says learner code starts (:mod:`~hnml_tutor.sandbox.start_signal`), the
 tutor is starting up, and that gets a generous allowance of its own: overrunning it is the tutor's
 problem (a busy machine, a broken TensorFlow), raised as :class:`SandboxStartFailed`, never a learner's
-zero. From that moment on the learner's limits apply.
+zero. From that moment on the learner's limits apply. Whoever asked is told how far it got, a few times a
+second (:mod:`~hnml_tutor.sandbox.fit_progress`).
 """
 
 from __future__ import annotations
@@ -11,13 +12,18 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from hnml_tutor.errors import TutorError
+from hnml_tutor.sandbox import fit_progress
+from hnml_tutor.sandbox.fit_progress import SandboxProgress
+from hnml_tutor.sandbox.launchers import Launch
 from hnml_tutor.sandbox.limits import MIB, Limits
 from hnml_tutor.sandbox.memory import resident_memory
 from hnml_tutor.sandbox.start_signal import Started, StartSignal
 
 POLL_SECONDS = 0.05
+PROGRESS_SECONDS = 0.25
 STARTUP_ALLOWANCE = 180.0  # starting Python and importing TensorFlow on a busy two-core machine
 OUTPUT_TAIL = 600
 
@@ -79,12 +85,22 @@ def _over_limit(watched: Watched, pid: int, limits: Limits, output_path: Path, l
     return None
 
 
-def watch(process, limits: Limits, output_path: Path, start_signal: StartSignal, *, launched: float) -> Watched:
-    """Wait for the child launched at ``launched`` (monotonic), enforcing the limits.
+def _report(on_progress: Callable[[SandboxProgress], None], watched: Watched, limits: Limits, folder: Path) -> None:
+    started = watched.started
+    epoch, epochs = fit_progress.read(folder) if started else (None, None)
+    elapsed = time.monotonic() - started.at if started else 0.0
+    on_progress(SandboxProgress(elapsed, limits.time_limit, epoch, epochs, started is not None))
+
+
+def watch(process, launch: Launch, limits: Limits, start_signal: StartSignal, *, launched: float,
+          on_progress: Callable[[SandboxProgress], None] | None = None) -> Watched:
+    """Wait for the child started for ``launch`` at ``launched`` (monotonic), enforcing the limits.
 
     Kills the child's process group on every way out but the child's own end.
     """
+    output_path = launch.output_path
     watched = Watched("finished")
+    reported = float("-inf")
     try:
         while True:
             if watched.started is None:
@@ -98,6 +114,9 @@ def watch(process, limits: Limits, output_path: Path, start_signal: StartSignal,
                 process.kill_group()
                 watched.status, watched.reason = verdict
                 return watched
+            if on_progress is not None and time.monotonic() - reported >= PROGRESS_SECONDS:
+                reported = time.monotonic()
+                _report(on_progress, watched, limits, launch.folder)
     except BaseException:
         process.kill_group()  # a start that never came, Ctrl-C or a failing caller: nothing may keep running
         raise

@@ -9,7 +9,7 @@ starts from the same clean state: nothing a learner's code does in its child can
 next run.
 
 Protocol, over the ``SOCK_SEQPACKET`` socket whose descriptor is the only argument: the launcher sends a
-job ``{"folder", "cwd", "memory_mb", "nonce"}`` with the start-signal pipe attached (``SCM_RIGHTS``); this
+job ``{"folder", "cwd", "output", "memory_mb", "nonce"}`` with the start-signal pipe attached (``SCM_RIGHTS``); this
 process answers ``{"pid": …}`` once the child exists and ``{"exit": …}`` when it has ended.
 """
 
@@ -33,7 +33,7 @@ def _become_child(job: dict, control: socket.socket) -> None:
     control.close()
     apply_in_child(int(job["memory_mb"]))
     os.chdir(job["cwd"])
-    output = os.open(Path(job["folder"]) / "output.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    output = os.open(job["output"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(output, 1)
     os.dup2(output, 2)
     os.close(output)
