@@ -1,8 +1,8 @@
 """The two ways to start the child that runs a job, behind one interface.
 
-A launcher has ``start(launch)``, which starts :mod:`hnml_tutor.sandbox.child` on a prepared job folder
-and returns a process handle (``pid``, ``returncode``, ``lost``, ``poll()``, ``kill_group()``), and
-``close()``. The watcher treats both handles alike: the same limits, the same checks, the same verdicts.
+A :class:`Launcher` has ``start(launch)``, which starts :mod:`hnml_tutor.sandbox.child` on a prepared job
+folder and returns a :class:`ChildProcess`, and ``close()``. The watcher treats every child alike: the
+same limits, the same checks, the same verdicts.
 
 * :class:`ColdLauncher` (the default, used by ``check``): a fresh ``python -I -m hnml_tutor.sandbox.child``
   per run.
@@ -26,6 +26,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from hnml_tutor.sandbox.limits import apply_in_child
 
@@ -51,7 +52,29 @@ class Launch:
         return self.folder / "output.log"
 
 
-def child_environment(extra: dict[str, str] | None) -> dict[str, str]:
+class ChildProcess(Protocol):
+    """What the watcher needs of a started child, whichever launcher started it."""
+
+    pid: int  # also its process group: a child leads a session of its own
+    lost: str  # why nothing it returned counts (its warm parent vanished), else ""
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def poll(self) -> int | None: ...
+
+    def kill_group(self) -> None: ...
+
+
+class Launcher(Protocol):
+    """Starts children for jobs; ``close()`` ends whatever it keeps between runs."""
+
+    def start(self, launch: Launch) -> ChildProcess: ...
+
+    def close(self) -> None: ...
+
+
+def _child_environment(extra: dict[str, str] | None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         TF_CPP_MIN_LOG_LEVEL="3",
@@ -105,7 +128,7 @@ class ColdLauncher:
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 cwd=launch.cwd,
-                env=child_environment(launch.env),
+                env=_child_environment(launch.env),
                 preexec_fn=lambda: apply_in_child(memory_mb),
             )
         try:
@@ -196,7 +219,7 @@ class WarmLauncher:
                 [sys.executable, "-I", "-m", "hnml_tutor.sandbox.zygote", str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                env=child_environment(None), start_new_session=True,
+                env=_child_environment(None), start_new_session=True,
             )
         if self.message(timeout=READY_TIMEOUT) != {"ready": True}:
             self.close()

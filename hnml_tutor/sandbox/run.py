@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from hnml_tutor.sandbox.fit_progress import SandboxProgress
-from hnml_tutor.sandbox.launchers import ColdLauncher, Launch
+from hnml_tutor.sandbox.launchers import ColdLauncher, Launch, Launcher
 from hnml_tutor.sandbox.limits import Limits
 from hnml_tutor.sandbox.start_signal import StartSignal
 from hnml_tutor.sandbox.watch import watch
@@ -111,7 +111,7 @@ def run(
     seed: int | None = None,
     workdir: Path | None = None,
     env: dict[str, str] | None = None,
-    launcher=None,
+    launcher: Launcher | None = None,
     on_progress: Callable[[SandboxProgress], None] | None = None,
 ) -> SandboxRun:
     """Run ``calls`` against the learner's ``exercise_file`` in a child process and collect the results.

@@ -17,7 +17,7 @@ from typing import Callable
 from hnml_tutor.errors import TutorError
 from hnml_tutor.sandbox import fit_progress
 from hnml_tutor.sandbox.fit_progress import SandboxProgress
-from hnml_tutor.sandbox.launchers import Launch
+from hnml_tutor.sandbox.launchers import ChildProcess, Launch
 from hnml_tutor.sandbox.limits import MIB, Limits
 from hnml_tutor.sandbox.memory import resident_memory
 from hnml_tutor.sandbox.start_signal import Started, StartSignal
@@ -92,7 +92,7 @@ def _report(on_progress: Callable[[SandboxProgress], None], watched: Watched, li
     on_progress(SandboxProgress(elapsed, limits.time_limit, epoch, epochs, started is not None))
 
 
-def watch(process, launch: Launch, limits: Limits, start_signal: StartSignal, *, launched: float,
+def watch(process: ChildProcess, launch: Launch, limits: Limits, start_signal: StartSignal, *, launched: float,
           on_progress: Callable[[SandboxProgress], None] | None = None) -> Watched:
     """Wait for the child started for ``launch`` at ``launched`` (monotonic), enforcing the limits.
 
