@@ -25,8 +25,8 @@ from hnml_tutor.sandbox import Call, ColdLauncher, Limits, WarmLauncher
 FILES = {
     "numpy": "import time\nimport numpy as np\n\ndef f(hold):\n    x = np.arange(1000) / 255.0\n"
              "    time.sleep(hold)\n    return float(x[-1])\n",
-    "keras": "import time\nimport keras\nimport numpy as np\n\ndef f(hold):\n    x = keras.ops.convert_to_numpy(np.arange(1000) / 255.0)\n"
-             "    time.sleep(hold)\n    return float(x[-1])\n",
+    "keras": "import time\nimport keras\nimport numpy as np\n\ndef f(hold):\n"
+             "    x = keras.ops.convert_to_numpy(np.arange(1000) / 255.0)\n    time.sleep(hold)\n    return float(x[-1])\n",
 }
 MIB = 1024 * 1024
 
@@ -50,7 +50,8 @@ def main() -> None:
         warmup = folder / "warmup.py"
         warmup.write_text(FILES["numpy"])
         one_run(warmup, warm, 0.0)
-        print(f"warm parent started (NumPy and Keras imported) and first run done in {time.perf_counter() - started:.2f} s")
+        elapsed = time.perf_counter() - started
+        print(f"warm parent started (NumPy and Keras imported) and first run done in {elapsed:.2f} s")
         print(f"\nmedians of {args.repeat} runs")
         print(f"{'file':>6} {'launcher':>8} {'start-up s':>11} {'total s':>8} {'memory counted MiB':>19}")
         for name, source in FILES.items():

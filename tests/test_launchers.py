@@ -48,6 +48,17 @@ def test_time_limit_starts_when_learner_code_starts(tmp_path, launcher):
     assert result.startup is not None and result.duration > result.startup
 
 
+def test_warm_launcher_starts_cold_children_where_fork_is_unsafe(tmp_path, monkeypatch):
+    monkeypatch.setattr(WarmLauncher, "available", staticmethod(lambda: False))
+    launcher = WarmLauncher()
+    started = []
+    real_start = ColdLauncher.start
+    monkeypatch.setattr(ColdLauncher, "start", lambda self, launch: started.append(launch) or real_start(self, launch))
+    result = run_source(tmp_path, "def f():\n    return 7\n", [Call("f")], launcher)
+    launcher.close()
+    assert result.ok and result.call("f").value == 7 and len(started) == 1
+
+
 def test_a_slow_start_is_the_tutors_problem_not_the_learners(tmp_path, monkeypatch):
     """A cold child importing Keras (seconds) overruns a start-up allowance of half a second."""
     from hnml_tutor.errors import TutorError

@@ -3,8 +3,8 @@
 The coordinator (:mod:`hnml_tutor.classroom.pool`) starts a few of these and hands them tasks. A worker
 runs the pytest grader in its own process (so the grader imports TensorFlow once per worker, not once per
 task), and the learner's code still runs one level further down, in a sandbox child forked from the
-worker's warm parent (:class:`hnml_tutor.sandbox.WarmLauncher`), on a fresh copy of the learner's exercises. Whatever happens
-to that copy is thrown away with it.
+worker's warm parent (:class:`hnml_tutor.sandbox.WarmLauncher`), on a fresh copy of the learner's
+exercises. Whatever happens to that copy is thrown away with it.
 """
 
 from __future__ import annotations
