@@ -44,10 +44,10 @@ def _write_progress(epoch: int, epochs) -> None:
 
 
 def _report_fit_progress() -> None:
-    """Give every ``fit`` one more callback that writes the epochs done; History and return value stay as they were.
+    """Make every ``fit`` report its epochs, without changing its History or what it returns.
 
-    The learner's own ``callbacks`` list is not touched: ``fit`` gets a new list with the reporter at its
-    end. A call that does not bind to ``fit``'s signature goes through unchanged, to fail as it would.
+    ``fit`` gets one more callback, on a new list: the learner's own ``callbacks`` list is not touched. A
+    call that does not bind to ``fit``'s signature goes through unchanged, to fail as it would have.
     """
     import keras
 
