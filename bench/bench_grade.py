@@ -76,22 +76,23 @@ import importlib.util, json, sys, time
 import numpy as np
 import keras
 from hnml_tutor import datasets, reference
-from hnml_tutor._child import _install_offline_datasets
 from hnml_tutor.curriculum import load_curriculum
+from hnml_tutor.sandbox.keras_hooks import install_offline_datasets
 
-_install_offline_datasets()  # the same offline load_data() the sandbox gives learner code
+install_offline_datasets()  # the same offline load_data() the sandbox gives learner code
 
 files, exercise_ids = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 data = datasets.load("mnist")
-x_train, x_test = reference.preprocess(data.x_train), reference.preprocess(data.x_test)
-trained = reference.trained_reference("mnist").model.load()
+scaled = reference.get("mnist/scaled")
+x_train, x_test = scaled.x_train, scaled.x_test
+trained = reference.get("mnist/trained-mlp").model.load()
 subset = np.sort(np.random.default_rng(7).choice(len(data.y_test), 1000, replace=False))
 calls = {
     "01": lambda m: m.load_data(),
     "02": lambda m: m.preprocess(data.x_test),
     "03": lambda m: m.build_model(),
-    "04": lambda m: m.compile_model(reference.build_model()),
-    "05": lambda m: m.train(reference.build_model(compiled=True), x_train, data.y_train),
+    "04": lambda m: m.compile_model(reference.get("mlp/built")),
+    "05": lambda m: m.train(reference.get("mlp/compiled"), x_train, data.y_train),
     "06": lambda m: m.evaluate(trained, x_test[subset], data.y_test[subset]),
     "07": lambda m: (m.predict_proba(trained, x_test[subset]), m.predict(trained, x_test[subset])),
 }
@@ -167,7 +168,7 @@ def main() -> None:
     counts = {kind: list(kinds.values()).count(kind) for kind in ("correct", "wrong", "hanging")}
     print(f"class: {args.learners} learners ({counts}), exercises {','.join(exercise_ids)}, timeout {args.timeout} s")
     # Warm the caches (decoded data, the trained reference model) the way an instructor's first run would.
-    subprocess.run([sys.executable, "-c", "from hnml_tutor import reference; reference.trained_reference('mnist')"],
+    subprocess.run([sys.executable, "-c", "from hnml_tutor import reference; reference.prepare()"],
                    check=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
 
     walls = {}

@@ -192,12 +192,13 @@ def dev_check(
 
     from rich.table import Table
 
-    from hnml_tutor import dev, warm
+    from hnml_tutor import dev
+    from hnml_tutor.sandbox import ColdLauncher, WarmLauncher
 
     curriculum = load_curriculum()
     chosen = curriculum.select(exercises)
-    launchers: dict[str, object] = {"cold": None}
-    starter = warm.WarmStarter() if warm.available() and not cold_only else None
+    launchers: dict[str, object] = {"cold": ColdLauncher()}
+    starter = WarmLauncher() if WarmLauncher.available() and not cold_only else None
     if starter is not None:
         launchers["warm"] = starter
     err = _console(stderr=True)

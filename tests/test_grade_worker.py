@@ -17,10 +17,10 @@ WORKER_TASK = textwrap.dedent('''
 
     sys.path.insert(0, sys.argv[1])
     from classroom_helpers import solution, stub
-    from hnml_tutor import warm
     from hnml_tutor.classroom.worker import Task, grade_task
+    from hnml_tutor.sandbox import WarmLauncher
 
-    launcher = warm.WarmStarter() if warm.available() else None
+    launcher = WarmLauncher()
     files = (("02_preprocess.py", solution("02").encode()), ("03_build.py", stub("03").encode()))
     outcomes = []
     try:
@@ -29,8 +29,7 @@ WORKER_TASK = textwrap.dedent('''
                         memory_mb=4096, max_points=points, seed=1, fingerprint="f")
             outcomes.append(grade_task(task, Path(sys.argv[2]), launcher))
     finally:
-        if launcher is not None:
-            launcher.close()
+        launcher.close()
     print(json.dumps({"points": [o.points for o in outcomes], "summary": outcomes[-1].summary,
                       "reason": outcomes[-1].reason, "keras_ready": hasattr(sys.modules.get("keras"), "backend")}))
 ''')

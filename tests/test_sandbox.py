@@ -66,18 +66,20 @@ HOSTILE = {
 
 
 @pytest.fixture(scope="module")
-def warm_starter():
-    from hnml_tutor.warm import WarmStarter
+def warm_launcher():
+    from hnml_tutor.sandbox import WarmLauncher
 
-    starter = WarmStarter()
-    yield starter
-    starter.close()
+    launcher = WarmLauncher()
+    yield launcher
+    launcher.close()
 
 
 @pytest.fixture(params=["cold", "warm"])
-def launcher(request, warm_starter):
+def launcher(request, warm_launcher):
     """Every check runs both ways: a fresh Python per run (``check``) and forked from a warm parent (``grade``)."""
-    return warm_starter if request.param == "warm" else None
+    from hnml_tutor.sandbox import ColdLauncher
+
+    return warm_launcher if request.param == "warm" else ColdLauncher()
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))
@@ -120,14 +122,14 @@ def test_memory_limit_leaves_real_training_alone(grade, launcher):
     assert report.checks[0].passed, report.checks[0].message
 
 
-def test_a_learner_that_kills_the_warm_parent_only_fails_itself(grade, warm_starter):
+def test_a_learner_that_kills_the_warm_parent_only_fails_itself(grade, warm_launcher):
     report = grade("02", """
         import os, signal
         def preprocess(images):
             os.kill(os.getppid(), signal.SIGKILL)
-        """, launcher=warm_starter)
+        """, launcher=warm_launcher)
     assert "killed the process that started it" in failure_text(report)
-    after = grade("02", "def preprocess(images):\n    return images / 255.0\n", launcher=warm_starter)
+    after = grade("02", "def preprocess(images):\n    return images / 255.0\n", launcher=warm_launcher)
     assert after.passed, "the next run gets a fresh warm parent"
 
 
@@ -137,9 +139,9 @@ def test_memory_watch_survives_processes_vanishing_mid_look(monkeypatch):
     import subprocess
     import sys
 
-    from hnml_tutor import sandbox
+    from hnml_tutor.sandbox import memory
 
-    assert sandbox.resident_memory(2**22 + 12345) == 0  # a pid that does not exist
+    assert memory.resident_memory(2**22 + 12345) == 0  # a pid that does not exist
 
     real_listdir = os.listdir
     vanished = []
@@ -150,8 +152,8 @@ def test_memory_watch_survives_processes_vanishing_mid_look(monkeypatch):
             raise FileNotFoundError(2, "No such file or directory", str(path))
         return real_listdir(path)
 
-    monkeypatch.setattr(sandbox.os, "listdir", listdir_of_a_dying_process)
-    assert sandbox.resident_memory(os.getpid()) > 0  # itself still counted, no exception
+    monkeypatch.setattr(memory.os, "listdir", listdir_of_a_dying_process)
+    assert memory.resident_memory(os.getpid()) > 0  # itself still counted, no exception
     assert vanished
 
     # And for real: a parent whose short-lived children come and go while we measure.
@@ -160,7 +162,7 @@ def test_memory_watch_survives_processes_vanishing_mid_look(monkeypatch):
                               "for _ in range(60): subprocess.run([sys.executable, '-c', 'pass'])"])
     try:
         while churn.poll() is None:
-            assert sandbox.resident_memory(churn.pid) >= 0
+            assert memory.resident_memory(churn.pid) >= 0
     finally:
         churn.wait()
-    assert sandbox.resident_memory(churn.pid) == 0
+    assert memory.resident_memory(churn.pid) == 0

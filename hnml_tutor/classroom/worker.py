@@ -3,8 +3,8 @@
 The coordinator (:mod:`hnml_tutor.classroom.pool`) starts a few of these and hands them tasks. A worker
 runs the pytest grader in its own process (so the grader imports TensorFlow once per worker, not once per
 task), and the learner's code still runs one level further down, in a sandbox child forked from the
-worker's warm parent (:mod:`hnml_tutor.warm`), on a fresh copy of the learner's exercises. Whatever happens
-to that copy is thrown away with it.
+worker's warm parent (:class:`hnml_tutor.sandbox.WarmLauncher`), on a fresh copy of the learner's
+exercises. Whatever happens to that copy is thrown away with it.
 """
 
 from __future__ import annotations
@@ -119,9 +119,9 @@ def serve(connection, scratch: str, log_path: str, marker: str) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ["TMPDIR"] = scratch
     tempfile.tempdir = None  # pick up TMPDIR: sandbox job folders then live inside the run's scratch folder
-    from hnml_tutor import warm
+    from hnml_tutor.sandbox import WarmLauncher
 
-    launcher = warm.WarmStarter() if warm.available() else None  # TensorFlow imported once per worker
+    launcher = WarmLauncher()  # TensorFlow imported once per worker (cold children where fork is unsafe)
     try:
         while True:
             try:
@@ -133,5 +133,4 @@ def serve(connection, scratch: str, log_path: str, marker: str) -> None:
             outcome = grade_task(task, Path(scratch), launcher)
             connection.send(outcome.to_dict())
     finally:
-        if launcher is not None:
-            launcher.close()
+        launcher.close()

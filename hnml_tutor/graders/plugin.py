@@ -70,7 +70,7 @@ class GradingContext:
     limits: sandbox.Limits
     seed: int = DEFAULT_SEED
     workdir: Path | None = None
-    launcher: object = None  # a hnml_tutor.warm.WarmStarter when grading a class; None starts Python afresh
+    launcher: object = None  # a sandbox launcher (WarmLauncher when grading a class); None starts Python afresh
 
 
 class GradingPlugin:

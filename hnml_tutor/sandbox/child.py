@@ -1,4 +1,4 @@
-"""The child process that runs a learner's code (started by :mod:`hnml_tutor.sandbox`, never imported).
+"""The child process that runs a learner's code: ``python -I -m hnml_tutor.sandbox.child FOLDER`` or forked.
 
 It imports the learner's module, calls the requested functions with the arguments the grader prepared,
 and writes what came back to ``result.json`` in the job folder. It reports; it never judges. Everything
@@ -15,40 +15,11 @@ import sys
 import traceback
 from pathlib import Path
 
+from hnml_tutor.sandbox import keras_hooks
+from hnml_tutor.sandbox.start_signal import announce
 from hnml_tutor.transport import decode_argument, encode_value
 
 MAX_MESSAGE = 2000
-_OFFLINE_INSTALLED = False  # set by a warm parent (hnml_tutor._zygote) that installed it before forking
-
-
-def _install_offline_datasets() -> None:
-    """Make ``keras.datasets.{mnist,fashion_mnist}.load_data()`` read the tutor's local data.
-
-    Keras insists on downloading ``mnist.npz`` unless its SHA-256 matches the file Google hosts, which
-    no local copy can promise. The learner's canonical call is therefore answered from the tutor's data
-    sources, returning exactly what Keras would (uint8 arrays, the same split).
-    """
-    import keras
-
-    from hnml_tutor import datasets
-
-    def offline_loader(name):
-        def load_data(path=None):
-            arrays = datasets.load_arrays(name)
-            return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
-
-        load_data.__doc__ = f"{name} from the tutor's offline data (same arrays as Keras' download)."
-        return load_data
-
-    for public_module, name in ((keras.datasets.mnist, "mnist"), (keras.datasets.fashion_mnist, "fashion-mnist")):
-        original = public_module.load_data
-        replacement = offline_loader(name)
-        for module in list(sys.modules.values()):
-            if getattr(module, "load_data", None) is original:
-                module.load_data = replacement
-        source_module = sys.modules.get(original.__module__)
-        if source_module is not None:
-            source_module.load_data = replacement
 
 
 def _describe_exception(error: BaseException, learner_file: str) -> dict:
@@ -117,13 +88,19 @@ def _run_call(module, call: dict, folder: Path, learner_file: str, seed: int | N
     return outcome
 
 
-def run_job(folder: Path, nonce: str) -> None:
-    """Run the job in ``folder``, write ``result.json`` stamped with ``nonce``, and end this process."""
+def run_job(folder: Path, nonce: str, start_fd: int) -> None:
+    """Run the job in ``folder``, write ``result.json`` stamped with ``nonce``, and end this process.
+
+    Everything before :func:`~hnml_tutor.sandbox.start_signal.announce` on ``start_fd`` is the tutor's
+    start-up; from there on it is the learner's time.
+    """
     job = json.loads((folder / "job.json").read_text())
     learner_file = os.path.abspath(job["exercise_file"])
     result: dict = {"nonce": nonce, "calls": []}
-    if job.get("uses_keras") and not _OFFLINE_INSTALLED:
-        _install_offline_datasets()
+    if job.get("uses_keras"):
+        keras_hooks.install()
+    keras_hooks.report_progress_to(folder)
+    announce(start_fd)
     try:
         source = Path(learner_file).read_bytes().decode("utf-8")
         compile(source, learner_file, "exec")
@@ -144,9 +121,9 @@ def run_job(folder: Path, nonce: str) -> None:
     os._exit(0)
 
 
-def main(folder: Path) -> None:
-    run_job(folder, sys.stdin.readline().strip())
+def main(folder: Path, start_fd: int) -> None:
+    run_job(folder, sys.stdin.readline().strip(), start_fd)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), int(sys.argv[2]))

@@ -1,0 +1,201 @@
+"""One run of a learner's functions: write the job, start the child, watch it, read back what it returned."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from hnml_tutor.sandbox.fit_progress import SandboxProgress
+from hnml_tutor.sandbox.launchers import ColdLauncher, Launch, Launcher
+from hnml_tutor.sandbox.limits import Limits
+from hnml_tutor.sandbox.start_signal import StartSignal
+from hnml_tutor.sandbox.watch import watch
+from hnml_tutor.transport import decode_value, encode_argument
+
+
+@dataclass(frozen=True)
+class Call:
+    """One function of the learner's module to call, with the arguments the grader chose."""
+
+    function: str
+    args: tuple = ()
+    return_arguments: bool = False
+
+
+@dataclass
+class CallResult:
+    """What became of one :class:`Call`: returned a value, raised, or was missing."""
+
+    function: str
+    status: str
+    value: Any = None
+    error: dict | None = None
+    arguments_after: list = field(default_factory=list)
+
+
+@dataclass
+class SandboxRun:
+    """Everything the grader learns from one child process."""
+
+    status: str  # ok | import_error | timeout | memory | output | crashed | exited
+    reason: str = ""
+    calls: list[CallResult] = field(default_factory=list)
+    import_error: dict | None = None
+    output: str = ""
+    duration: float = 0.0  # from asking for the child to its end
+    startup: float | None = None  # of which the tutor spent this before the learner's code started
+    memory_peak: int = 0  # bytes the learner's code held at most, as far as the watcher saw
+    exit_code: int | None = None
+    folder: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def call(self, function: str) -> CallResult | None:
+        return next((c for c in self.calls if c.function == function), None)
+
+
+def _read_output(path: Path, cap: int) -> str:
+    with open(path, "rb") as handle:
+        return handle.read(cap).decode("utf-8", errors="replace")
+
+
+def _signal_reason(code: int) -> tuple[str, str]:
+    signum = -code
+    if signum == signal.SIGXFSZ:
+        return "output", "wrote a file larger than the sandbox allows"
+    if signum in (signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS):
+        name = signal.Signals(signum).name
+        return "crashed", f"crashed with {name} (often a memory allocation that failed)"
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = str(signum)
+    return "crashed", f"was stopped by signal {name}"
+
+
+def _decode_calls(raw_calls: list[dict], calls: tuple[Call, ...], folder: Path) -> list[CallResult]:
+    results = []
+    for call, raw in zip(calls, raw_calls):
+        result = CallResult(call.function, raw["status"], error=raw.get("error"))
+        if raw["status"] == "returned":
+            result.value = decode_value(raw["value"], folder)
+            result.arguments_after = [decode_value(spec, folder) for spec in raw.get("arguments_after", [])]
+        results.append(result)
+    return results
+
+
+def mentions_keras(path: Path) -> bool:
+    """Whether the learner's file talks about Keras at all (only then does the child import it early)."""
+    try:
+        source = path.read_bytes()
+    except OSError:
+        return False
+    return b"keras" in source or b"tensorflow" in source
+
+
+def run(
+    exercise_file: Path,
+    calls: tuple[Call, ...],
+    limits: Limits,
+    *,
+    seed: int | None = None,
+    workdir: Path | None = None,
+    env: dict[str, str] | None = None,
+    launcher: Launcher | None = None,
+    on_progress: Callable[[SandboxProgress], None] | None = None,
+) -> SandboxRun:
+    """Run ``calls`` against the learner's ``exercise_file`` in a child process and collect the results.
+
+    The job folder (arrays, saved models) stays alive until the returned run is discarded by the caller
+    through :func:`cleanup`; graders load returned models from it. ``launcher`` starts the child: a
+    :class:`~hnml_tutor.sandbox.launchers.ColdLauncher` when None, or a
+    :class:`~hnml_tutor.sandbox.launchers.WarmLauncher` that forks it from a warm parent — the same limits
+    and the same checks, without paying for the TensorFlow import every time. The time limit counts from
+    the moment the child starts the learner's code. ``on_progress``, if given, is called from this thread
+    a few times a second with a :class:`~hnml_tutor.sandbox.fit_progress.SandboxProgress`. Raises
+    :class:`~hnml_tutor.sandbox.watch.SandboxStartFailed` when the child never got that far.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="hnml-job-"))
+    job = {
+        "exercise_file": str(Path(exercise_file).resolve()),
+        "calls": [
+            {
+                "function": call.function,
+                "args": [encode_argument(arg, folder, f"{n}_{i}") for i, arg in enumerate(call.args)],
+                "return_arguments": call.return_arguments,
+            }
+            for n, call in enumerate(calls)
+        ],
+        "seed": seed,
+        "uses_keras": mentions_keras(Path(exercise_file)),
+    }
+    (folder / "job.json").write_text(json.dumps(job))
+    nonce = secrets.token_hex(16)
+    start_read, start_write = os.pipe()
+    launch = Launch(folder=folder, cwd=Path(workdir or folder), memory_mb=limits.memory_mb, nonce=nonce,
+                    start_fd=start_write, env=env)
+    launch.output_path.touch()
+    start_signal = StartSignal(start_read)
+    launched = time.monotonic()
+    try:
+        try:
+            process = (launcher or ColdLauncher()).start(launch)
+        finally:
+            os.close(start_write)  # the child holds the only writing end: its end of the run closes the pipe
+        watched = watch(process, launch, limits, start_signal, launched=launched, on_progress=on_progress)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        start_signal.close()
+    run_result = SandboxRun(
+        status=watched.status,
+        reason=watched.reason,
+        output=_read_output(launch.output_path, limits.output_bytes),
+        duration=time.monotonic() - launched,
+        startup=watched.started.at - launched if watched.started else None,
+        memory_peak=watched.memory_peak,
+        exit_code=process.returncode,
+        folder=folder,
+    )
+    if watched.status != "finished":
+        return run_result
+    if process.lost:
+        run_result.status, run_result.reason = "crashed", process.lost
+        return run_result
+    if process.returncode and process.returncode < 0:
+        run_result.status, run_result.reason = _signal_reason(process.returncode)
+        return run_result
+    result_path = folder / "result.json"
+    result = json.loads(result_path.read_text()) if result_path.is_file() else None
+    if result is None or result.get("nonce") != nonce:
+        run_result.status = "exited"
+        run_result.reason = (
+            f"stopped before returning (exit code {process.returncode}); "
+            "does your file call sys.exit(), os._exit() or quit()?"
+        )
+        return run_result
+    if result.get("import_error"):
+        run_result.status = "import_error"
+        run_result.import_error = result["import_error"]
+        run_result.reason = "your file could not be imported"
+        return run_result
+    run_result.status = "ok"
+    run_result.calls = _decode_calls(result["calls"], calls, folder)
+    return run_result
+
+
+def cleanup(run_result: SandboxRun) -> None:
+    """Delete the job folder of a finished run."""
+    if run_result.folder is not None:
+        shutil.rmtree(run_result.folder, ignore_errors=True)
