@@ -4,7 +4,10 @@ Measures, in a fresh workspace holding the reference solutions:
   * ``--help``, ``list``, ``hint``, ``show``: median wall time (target < 0.3 s);
   * ``check`` of each non-training exercise: median wall time and its ratio to
     ``python -c "import tensorflow"`` measured side by side (target ≤ 2×);
-  * ``check 05``: wall time and the test accuracy the grader measured.
+  * ``check 05``: wall time and the test accuracy the grader measured;
+  * ``watch``: a re-check of 02 and 03 after the first, in one process with a warm launcher as ``watch``
+    keeps it, beside the learner's own function called directly in a warm process (the difference is the
+    tutor's overhead).
 
 Run:  HNML_TUTOR_DATA=../shared/data python bench/bench_cli.py [--repeat 5]
 """
@@ -23,6 +26,36 @@ import time
 from pathlib import Path
 
 from hnml_tutor.curriculum import load_curriculum
+
+
+WATCH_RECHECKS = """
+import statistics, sys, time
+from pathlib import Path
+from hnml_tutor import app, datasets, reference
+from hnml_tutor.sandbox import WarmLauncher
+
+workspace, repeat = Path(sys.argv[1]), int(sys.argv[2])
+images = datasets.load("mnist").x_test
+direct = {"02": lambda: reference.solution("02").preprocess(images),
+          "03": lambda: reference.solution("03").build_model()}
+launcher = WarmLauncher()
+try:
+    for exercise_id, call in direct.items():
+        app.check(exercise_id, workspace, launcher=launcher)  # the first check: imports, caches, the warm parent
+        rechecks, own = [], []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            assert app.check(exercise_id, workspace, launcher=launcher).passed
+            rechecks.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            call()
+            own.append(time.perf_counter() - started)
+        recheck, mine = statistics.median(rechecks), statistics.median(own)
+        print(f"{'watch re-check ' + exercise_id:<28}{recheck:>10.3f}{'':>10}   learner's own function: {mine:.3f} s, "
+              f"tutor overhead: {recheck - mine:.3f} s")
+finally:
+    launcher.close()
+"""
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
@@ -65,6 +98,9 @@ def main() -> None:
         check_median, tf_median = statistics.median(check_times), statistics.median(tf_times)
         print(f"{'hnml-tutor check ' + exercise.id:<28}{check_median:>10.3f}{check_median / tf_median:>9.2f}×"
               f"   (import tensorflow: {tf_median:.3f} s)")
+
+    print(subprocess.run([sys.executable, "-c", WATCH_RECHECKS, str(workspace), str(args.repeat)], capture_output=True,
+                         text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")).stdout, end="")
 
     for exercise in curriculum.exercises:
         if exercise.threshold is None:

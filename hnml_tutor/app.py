@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from hnml_tutor.curriculum import Curriculum, Exercise, load_curriculum
 from hnml_tutor.errors import TutorError
@@ -161,10 +161,12 @@ def check(
     time_limit: float | None = None,
     launcher=None,
     session: Session | None = None,
+    on_progress: Callable | None = None,
 ) -> Checked:
     """Grade one exercise of the workspace (default: the current one) and record the result.
 
-    ``session`` reuses one the caller already opened (to name the exercise before grading starts).
+    ``session`` reuses one the caller already opened (to name the exercise before grading starts);
+    ``launcher`` a warm launcher kept between checks; ``on_progress`` hears how far training got.
     """
     from hnml_tutor.graders.runner import grade_exercise  # pytest and NumPy load only when grading
     from hnml_tutor.sandbox import Limits
@@ -173,9 +175,10 @@ def check(
     chosen = session.pick(query)
     limits = Limits(time_limit=time_limit or chosen.time_limit)
     report = grade_exercise(chosen, session.workspace.exercise_file(chosen), limits=limits,
-                            plots_dir=session.workspace.plots_dir, launcher=launcher)
+                            plots_dir=session.workspace.plots_dir, launcher=launcher, on_progress=on_progress)
     with updating_progress(session.workspace) as saved:
-        saved.record_check(chosen, report.passed)
+        if not report.grader_fault:  # the tutor failed, not the learner: their record stays as it was
+            saved.record_check(chosen, report.passed)
         finished = report.passed and saved.current(session.curriculum) is None
     return Checked(chosen, report, session.workspace, session.curriculum.next_after(chosen), finished,
                    session.curriculum.final, session.warnings)

@@ -40,7 +40,9 @@ ExerciseArgument = typer.Argument(None, help="Exercise id or name: 2, 02 or prep
 
 
 def _console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False)
+    """A console bound to the stream in place now: grading redirects ``sys.stdout``/``sys.stderr`` while
+    pytest runs, and the live progress line must keep drawing on the learner's terminal meanwhile."""
+    return Console(file=sys.stderr if stderr else sys.stdout, highlight=False)
 
 
 def _crash_log(error: BaseException) -> Path:
@@ -134,8 +136,8 @@ def check(
     else:
         session = tutor.open_session(workspace)
         chosen = session.pick(exercise)
-        with err.status(f"Checking {chosen.id} · {chosen.title} (time limit {time_limit or chosen.time_limit:g} s)…"):
-            checked = tutor.check(chosen.id, time_limit=time_limit, session=session)
+        with terminal.live_check(err, chosen, time_limit or chosen.time_limit) as live:
+            checked = tutor.check(chosen.id, time_limit=time_limit, session=session, on_progress=live.update)
     if checked.warnings:
         err.print(terminal.warnings(checked.warnings))
     if as_json:
@@ -146,6 +148,15 @@ def check(
         _console().print(terminal.report(checked))
     if not checked.passed:
         raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+@friendly
+def watch(exercise: Optional[str] = ExerciseArgument, workspace: Optional[Path] = WorkspaceOption) -> None:
+    """Check the current exercise every time you save it, and move on when it passes (keys: h l n q)."""
+    from hnml_tutor.watch import watch as watch_loop
+
+    watch_loop(_console(), workspace, exercise)
 
 
 @app.command()

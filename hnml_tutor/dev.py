@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from hnml_tutor.curriculum import Curriculum, Exercise
+from hnml_tutor.errors import TutorError
+from hnml_tutor.graders.runner import GraderBroken
 
 
 @dataclass
@@ -36,7 +38,7 @@ def _defined_functions(path: Path) -> set[str]:
 
 def audit_files(exercise: Exercise) -> list[str]:
     """Problems with the exercise's files and declarations that need nothing to run."""
-    from hnml_tutor.graders.runner import GraderBroken, declared_checks
+    from hnml_tutor.graders.runner import declared_checks
 
     problems = []
     for what, path in (("stub", exercise.stub_path), ("solution", exercise.solution_path),
@@ -96,7 +98,10 @@ def check_curriculum(curriculum: Curriculum, launchers: dict[str, object], plots
             on_exercise(exercise)
         audit = ExerciseAudit(exercise, audit_files(exercise))
         if audit.ok:
-            problems, checked = audit_runs(exercise, launchers, plots_dir)
+            try:
+                problems, checked = audit_runs(exercise, launchers, plots_dir)
+            except (TutorError, GraderBroken) as error:  # one broken exercise must not hide the others
+                problems, checked = [f"grading it failed: {error}"], []
             audit.problems += problems
             audit.checked = checked
         audits.append(audit)

@@ -25,6 +25,20 @@ from hnml_tutor.results import CheckResult
 from hnml_tutor.workspace import DEFAULT_DIRNAME, find_workspace
 
 BACKUP_DIRNAME = "notebook-backups"
+_LAUNCHER = None
+
+
+def _launcher():
+    """One warm launcher for the kernel's lifetime, as ``watch`` keeps one: re-checks skip the TensorFlow import."""
+    global _LAUNCHER
+    if _LAUNCHER is None:
+        import atexit
+
+        from hnml_tutor.sandbox import ColdLauncher, WarmLauncher
+
+        _LAUNCHER = WarmLauncher() if WarmLauncher.available() else ColdLauncher()
+        atexit.register(_LAUNCHER.close)
+    return _LAUNCHER
 
 
 def _workspace() -> Path:
@@ -109,13 +123,34 @@ def _friendly(error: TutorError) -> str:
     return _wrap(f'<p class="verdict fail">{escape(error.problem)}</p>{fix}')
 
 
+def _crash(error: BaseException) -> TutorError:
+    """An unexpected error of the tutor's, logged for a bug report, as a message the learner can act on."""
+    import time
+    import traceback
+
+    from hnml_tutor.cache import cache_dir
+
+    log = cache_dir() / f"crash-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    log.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
+    return TutorError(f"hnml-tutor hit an internal error: {type(error).__name__}: {error}",
+                      f"This is a bug in the tutor, not in your code. The details are in {log}; please include "
+                      "that file when you report it.")
+
+
 def check(exercise: str | None = None) -> NotebookCheck | None:
     """Grade an exercise of the notebook's workspace, show the result, and return it (``.passed``, ``.checks``)."""
     try:
-        result = NotebookCheck(app.check(exercise, _workspace()))
+        result = NotebookCheck(app.check(exercise, _workspace(), launcher=_launcher()))
     except TutorError as error:
         _display(_friendly(error))
         return None
+    except Exception as error:  # never a raw traceback from the tutor itself under a learner's cell
+        _display(_friendly(_crash(error)))
+        return None
+    finally:
+        from hnml_tutor.graders.runner import release_models
+
+        release_models()  # the kernel lives on: free what the grader built
     _display(result.html())
     return result
 

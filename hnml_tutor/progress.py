@@ -6,7 +6,6 @@ stops the learner: the damaged file is kept aside, a fresh state is rebuilt, and
 
 from __future__ import annotations
 
-import fcntl
 import json
 import time
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from typing import Iterator
 
 from hnml_tutor.atomic import write_text_atomic
 from hnml_tutor.curriculum import Curriculum, Exercise
+from hnml_tutor.locks import exclusive
 from hnml_tutor.workspace import Workspace
 
 STATE_FILENAME = "progress.json"
@@ -98,9 +98,7 @@ def updating_progress(workspace: Workspace) -> Iterator[Progress]:
     ``watch`` checks while the learner asks for a hint in another terminal: each reads the file, changes
     its own entry and writes it back under the lock, so neither overwrites what the other recorded.
     """
-    workspace.state_dir.mkdir(parents=True, exist_ok=True)
-    with open(workspace.state_dir / "progress.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive(workspace.state_dir / "progress.lock"):
         progress, _ = load_progress(workspace)
         yield progress
         save_progress(workspace, progress)

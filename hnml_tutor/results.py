@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # renderers of plain results (the terminal's fast commands) must not pay for NumPy
+    import numpy as np
 
 PASSED, FAILED, SKIPPED, ERROR = "passed", "failed", "skipped", "error"
 
@@ -88,6 +90,11 @@ class ExerciseReport:
     @property
     def passed(self) -> bool:
         return bool(self.checks) and all(check.passed for check in self.checks)
+
+    @property
+    def grader_fault(self) -> bool:
+        """Whether a check could not be run because the tutor itself failed (not the learner's code)."""
+        return any(check.grader_fault for check in self.checks)
 
     @property
     def counts(self) -> dict[str, int]:

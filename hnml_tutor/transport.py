@@ -31,7 +31,8 @@ MAX_KEYS = 64  # keys of one dict; a larger dict is described, not passed on
 MAX_DEPTH = 8  # containers inside containers
 MAX_VALUES = 512  # values in one returned value, all levels together, so no nesting can explode
 MAX_TEXT = 1000  # characters of a returned string
-JOB_FILES = frozenset({"job.json", "result.json", "result.json.tmp", "output.log"})  # the sandbox's own
+JOB_FILES = frozenset({"job.json", "result.json", "result.json.tmp", "output.log", "progress.json",
+                       "progress.json.tmp"})  # the sandbox's own
 
 _REPR = reprlib.Repr()
 _REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict = 200, 300, 8, 8
@@ -391,7 +392,7 @@ def decode_value(spec: dict, folder: Path) -> Any:
         return Opaque("?", "a value the grader could not read")
 
 
-def encode_argument(value: Any, folder: Path, index: int) -> dict:
+def encode_argument(value: Any, folder: Path, index: str) -> dict:
     """Describe one argument the grader passes to the learner's function (grader side)."""
     if isinstance(value, np.ndarray):
         name = f"arg_{index}.npy"

@@ -65,3 +65,24 @@ def tree_digest(folder: Path) -> str:
         if path.is_file() and not path.is_symlink():
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def strays_after_grace(seconds: float = 5.0) -> list[str]:
+    """Processes of any grading run still alive after a short grace for ones the run's sweep already killed
+    (a SIGKILLed process can take a moment to go); each as ``pid: command line``, to say what outlived it."""
+    import time
+    from pathlib import Path as _Path
+
+    from hnml_tutor.classroom.pool import marked_processes
+
+    deadline = time.monotonic() + seconds
+    while marked_processes("") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    strays = []
+    for pid in marked_processes(""):
+        try:
+            command = _Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        strays.append(f"{pid}: {command.strip()}")
+    return strays

@@ -94,3 +94,23 @@ def test_version_and_completion():
 
     assert CliRunner().invoke(cli_app, ["--version"]).output.strip() == f"hnml-tutor {__version__}"
     assert "--install-completion" in CliRunner().invoke(cli_app, ["--help"]).output
+
+
+def test_fast_commands_import_nothing_heavy(workspace):
+    """`--help`, `list`, `hint` and `show` never load NumPy, pytest or TensorFlow (DESIGN.md principle 4)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from hnml_tutor.cli import app\n"
+        "runner = CliRunner()\n"
+        f"for args in (['--help'], ['list', '-w', {str(workspace)!r}], ['hint', '02', '-w', {str(workspace)!r}],"
+        f" ['show', '02', '-w', {str(workspace)!r}]):\n"
+        "    assert runner.invoke(app, args).exit_code == 0, args\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'pytest', 'tensorflow', 'keras', 'matplotlib'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

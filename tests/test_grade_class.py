@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from classroom_helpers import make_workspace, read_gradebook, solution, stub
+from classroom_helpers import make_workspace, read_gradebook, solution, strays_after_grace, stub
 from hnml_tutor.cli import app
-from hnml_tutor.classroom.pool import marked_processes, stop_marked
+from hnml_tutor.classroom.pool import stop_marked
 
 HIDDEN_TEST = textwrap.dedent('''
     """Instructor-only: a pure white image must scale to exactly one."""
@@ -190,7 +190,7 @@ def test_a_killed_run_loses_no_finished_work(tmp_path):
     book = read_gradebook(out / "gradebook.csv")
     assert book["a_first"]["02"] == "10" and book["b_second"]["02"] == "10" and book["c_hangs"]["02"] == "0"
     assert "Graded 1 exercise(s), reused 2" in output
-    assert marked_processes("") == []
+    assert strays_after_grace() == []
 
 
 BREAKING_HIDDEN_TEST = textwrap.dedent('''

@@ -18,11 +18,11 @@ from classroom_helpers import (
     make_workspace,
     read_gradebook,
     solution,
+    strays_after_grace,
     tree_digest,
     zip_folder,
 )
 from hnml_tutor.cli import app
-from hnml_tutor.classroom.pool import marked_processes
 
 def hostile(body: str) -> str:
     return textwrap.dedent(body).lstrip()
@@ -204,7 +204,7 @@ def test_nothing_reaches_out_or_the_submissions(graded_class):
 
 
 def test_no_learner_process_outlives_the_run(graded_class):
-    assert marked_processes("") == []
+    assert strays_after_grace() == []
 
 
 def test_feedback_pages_exist_and_escape_learner_output(graded_class):

@@ -7,8 +7,6 @@ import textwrap
 import pytest
 
 from hnml_tutor import sandbox
-from hnml_tutor.curriculum import load_curriculum
-from hnml_tutor.graders.runner import grade_exercise
 from hnml_tutor.sandbox import Call, ColdLauncher, Limits, SandboxStartFailed, WarmLauncher
 from hnml_tutor.sandbox.launchers import ColdProcess
 
@@ -215,10 +213,3 @@ def test_a_progress_file_must_be_a_regular_file_not_a_link(tmp_path):
     assert fit_progress.read(tmp_path) == (None, None)
     fit_progress.write(tmp_path, 1, 2)  # the child's own write replaces the link with a file
     assert fit_progress.read(tmp_path) == (1, 2)
-
-
-@pytest.mark.parametrize("launcher", ["cold", "warm"], indirect=True)
-@pytest.mark.parametrize("exercise", load_curriculum().exercises, ids=lambda e: e.id)
-def test_every_reference_solution_passes_under_both_launchers(exercise, launcher, tmp_path):
-    report = grade_exercise(exercise, exercise.solution_path, plots_dir=tmp_path, launcher=launcher)
-    assert report.passed, [(c.description, c.message, c.found, c.details) for c in report.checks if not c.passed]

@@ -1,17 +1,28 @@
-"""Every reference solution passes its grader; every untouched stub fails it with a helpful message."""
+"""Every reference solution passes its grader, started cold and warm; every untouched stub fails it with a
+helpful message."""
 
 import pytest
 
 from hnml_tutor.curriculum import load_curriculum
 from hnml_tutor.graders.runner import grade_exercise
+from hnml_tutor.sandbox import ColdLauncher, WarmLauncher
 
 EXERCISES = load_curriculum().exercises
 TRAINING = [e for e in EXERCISES if e.threshold is not None]
 
 
+@pytest.fixture(scope="module")
+def warm_launcher():
+    launcher = WarmLauncher()
+    yield launcher
+    launcher.close()
+
+
+@pytest.mark.parametrize("started", ["cold", "warm"])
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
-def test_solution_passes(exercise, tmp_path):
-    report = grade_exercise(exercise, exercise.solution_path, plots_dir=tmp_path)
+def test_solution_passes_under_both_launchers(exercise, started, warm_launcher, tmp_path):
+    launcher = warm_launcher if started == "warm" else ColdLauncher()
+    report = grade_exercise(exercise, exercise.solution_path, plots_dir=tmp_path, launcher=launcher)
     failed = [(c.description, c.message, c.found, c.details) for c in report.checks if not c.passed]
     assert report.passed, failed
     assert len(report.checks) >= 4

@@ -17,6 +17,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from hnml_tutor.curriculum import load_curriculum
+
 MIB = 1024 * 1024
 MAX_FILE_BYTES = 8 * MIB  # an exercise file is a few KiB; anything this big is junk and is left out
 MAX_TOTAL_BYTES = 256 * MIB
@@ -211,7 +213,7 @@ def _prepare(entry: Path, learner: str, unpack_root: Path) -> Submission:
     if exercises_dir is None:
         return Submission(learner, entry, problem=(
             f"No exercise files found in {entry.name}: expected an exercises/ folder with files such as "
-            "01_load.py (a workspace made by `hnml-tutor start`)."))
+            f"{load_curriculum().exercises[0].filename} (a workspace made by `hnml-tutor start`)."))
     return Submission(learner, entry, exercises_dir=exercises_dir, files=snapshot(exercises_dir))
 
 

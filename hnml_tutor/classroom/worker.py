@@ -9,7 +9,6 @@ exercises. Whatever happens to that copy is thrown away with it.
 
 from __future__ import annotations
 
-import gc
 import os
 import shutil
 import signal
@@ -56,7 +55,7 @@ def grade_task(task: Task, scratch: Path, launcher=None) -> Outcome:
     from hnml_tutor.classroom.submissions import write_exercises
     from hnml_tutor.curriculum import load_curriculum
     from hnml_tutor.errors import TutorError
-    from hnml_tutor.graders.runner import GraderBroken, grade_exercise
+    from hnml_tutor.graders.runner import GraderBroken, grade_exercise, release_models
     from hnml_tutor.sandbox import Limits
 
     exercise = load_curriculum().resolve(task.exercise_id)
@@ -85,20 +84,7 @@ def grade_task(task: Task, scratch: Path, launcher=None) -> Outcome:
         return task.not_graded(f"internal error of the grader: {type(error).__name__}: {error}", grader_error=True)
     finally:
         shutil.rmtree(task_dir, ignore_errors=True)
-        _release_models()
-
-
-def _release_models() -> None:
-    """Free the models a grader built, so memory does not creep up over many tasks; never fails a task."""
-    try:
-        from hnml_tutor.graders.common import finish_prewarm
-
-        finish_prewarm()  # a grader may still be importing Keras in the background
-        if "keras" in sys.modules:
-            sys.modules["keras"].backend.clear_session()
-    except Exception:  # tidying up is not worth a worker: log it and carry on
-        traceback.print_exc()
-    gc.collect()
+        release_models()
 
 
 def _quiet(log_path: Path) -> None:

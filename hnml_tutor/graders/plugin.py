@@ -71,6 +71,7 @@ class GradingContext:
     seed: int = DEFAULT_SEED
     workdir: Path | None = None
     launcher: object = None  # a sandbox launcher (WarmLauncher when grading a class); None starts Python afresh
+    on_progress: Callable | None = None  # told how far the learner's training got, for a live display
 
 
 class GradingPlugin:
@@ -115,6 +116,7 @@ class GradingPlugin:
                 seed=self.context.seed if seed is None else seed,
                 workdir=self.context.workdir,
                 launcher=self.context.launcher,
+                on_progress=self.context.on_progress,
             )
             self.runs.append(result)
             return result
@@ -156,29 +158,36 @@ class GradingPlugin:
                 for check_name, function, points in generated]
 
     def pytest_collection_modifyitems(self, items) -> None:
-        """A grader's checks must each declare their points, and depend only on checks before them."""
-        seen: dict[Path, set[str]] = {}
+        """A grader's checks must each declare their points, depend only on checks before them, and — unless
+        they say ``after=()`` — lead back to a "runs" check, since they read what the learner's code returned."""
+        needs: dict[Path, dict[str, set[str]]] = {}
         for item in items:
             path = Path(item.path)
-            earlier = seen.setdefault(path, set())
+            earlier = needs.setdefault(path, {})
             spec = check_spec(getattr(item, "function", None))
             if spec is None and path.resolve() not in self.hidden_paths:
                 raise pytest.UsageError(f"{path.name}::{item.name} does not declare its points: decorate it "
                                         "with @check(points=...)")
-            missing = [name for name in (spec.after or ()) if name not in earlier] if spec else []
+            direct = self._dependencies(item)
+            missing = [name for name in direct if name not in earlier]
             if missing:
                 raise pytest.UsageError(f"{path.name}::{item.name} depends on {', '.join(missing)}, which is not a "
                                         "check defined before it in the same module")
-            earlier.add(item.name)
+            closure = set(direct).union(*(earlier[name] for name in direct))
+            runs = set(self._run_checks.get(path, ()))
+            if runs and item.name not in runs and direct and not closure & runs:
+                raise pytest.UsageError(f"{path.name}::{item.name} does not lead back to a 'runs' check: it would "
+                                        "read a value the learner's code may never have returned")
+            earlier[item.name] = closure
 
     # -- running: skip a check whose dependencies did not pass ----------------------------------------
 
     def _dependencies(self, item) -> tuple[str, ...]:
+        """The checks ``item`` needs: the ones it names, or by default its module's "runs" checks."""
         spec = check_spec(getattr(item, "function", None))
         if spec is not None and spec.after is not None:
             return spec.after
-        own = {item.name}
-        return tuple(name for name in self._run_checks.get(Path(item.path), ()) if name not in own)
+        return tuple(name for name in self._run_checks.get(Path(item.path), ()) if name != item.name)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item) -> None:
@@ -200,8 +209,11 @@ class GradingPlugin:
             result.expected, result.found = error.expected, error.found
             result.hint, result.details = error.hint, error.details
         elif isinstance(error, TutorError):
+            # A problem on this machine (no data, a sandbox that could not start), never the learner's code:
+            # worth grading again on a fresh worker.
             result.status = ERROR
             result.message, result.hint = error.problem, error.fix
+            result.grader_fault = True
         elif error is not None and status == FAILED:
             result.message = "A check in the grader failed unexpectedly."
             result.details = f"{type(error).__name__}: {error}"

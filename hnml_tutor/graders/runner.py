@@ -7,8 +7,12 @@ terminal output is silenced: the report is data, and rendering it is the caller'
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
+import os
+import sys
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +38,10 @@ class GraderBroken(RuntimeError):
 def pytest_options(python_files: str = "grade_*.py test_*.py") -> list[str]:
     """How every grading pytest run is started: our settings only, whatever folder it is started from."""
     return ["-c", str(graders_dir() / "grading.ini"), "--rootdir", str(graders_dir()), "--import-mode=importlib",
-            "-p", "no:cacheprovider", "-o", f"python_files={python_files}", "-W", "ignore", "-q"]
+            "-p", "no:cacheprovider", "-o", f"python_files={python_files}", "-W", "ignore", "-q",
+            # Capture Python's streams only: descriptor-level capture would also swallow the live progress
+            # line a front end draws on the terminal from another thread while the grader runs.
+            "--capture=sys"]
 
 
 def _missing_file_report(exercise: Exercise, learner_file: Path) -> ExerciseReport:
@@ -48,6 +55,27 @@ def _missing_file_report(exercise: Exercise, learner_file: Path) -> ExerciseRepo
         hint=f"`hnml-tutor reset {exercise.id}` puts a fresh copy of the exercise back.",
     )
     return ExerciseReport(exercise.id, exercise.title, checks=[check])
+
+
+def quiet_tensorflow() -> None:
+    """Keep the grader's own TensorFlow import off the learner's terminal (its start-up log lines), with the
+    settings the sandbox gives learner code, so both compute alike."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+def release_models() -> None:
+    """Free the models graders built, so a long-lived process (``watch``, a notebook, a grading worker) does
+    not grow check after check; tidying up never fails a grade. A one-off ``check`` just exits instead."""
+    try:
+        from hnml_tutor.graders.common import finish_prewarm
+
+        finish_prewarm()  # a learner that failed fast can beat the grader's background Keras import
+        if "keras" in sys.modules:
+            sys.modules["keras"].backend.clear_session()
+    except Exception:  # noqa: BLE001 — a failed tidy-up costs memory, not a verdict
+        traceback.print_exc()
+    gc.collect()
 
 
 def _read_source(path: Path) -> str:
@@ -64,21 +92,26 @@ def grade_exercise(
     seed: int = DEFAULT_SEED,
     workdir: Path | None = None,
     launcher=None,
+    on_progress=None,
 ) -> ExerciseReport:
     """Grade ``learner_file`` as exercise ``exercise``; plots are drawn into ``plots_dir`` when given."""
     started = time.monotonic()
+    quiet_tensorflow()
     learner_file = Path(learner_file)
     if not learner_file.is_file():
         return _missing_file_report(exercise, learner_file)
     datasets.load_arrays(exercise.dataset)  # a missing data set is one clear message, not N failed checks
     limits = limits or sandbox.Limits(time_limit=exercise.time_limit)
     plugin = GradingPlugin(GradingContext(exercise, learner_file, limits, seed=seed, workdir=workdir,
-                                           launcher=launcher))
+                                           launcher=launcher, on_progress=on_progress))
     plugin.hidden_paths = {Path(p).resolve() for p in hidden_tests}
     args = [str(exercise.grader_path), *(str(p) for p in hidden_tests), *pytest_options()]
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
         exit_code = pytest.main(args, plugins=[plugin])
+    if exit_code == pytest.ExitCode.INTERRUPTED:
+        # pytest swallows Ctrl-C and reports what ran so far; half a grade must never count as a pass.
+        raise KeyboardInterrupt
     if exit_code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR) or not plugin.results:
         raise GraderBroken(f"the grader for {exercise.label} did not run (pytest exit code {exit_code})",
                            captured.getvalue()[-4000:])
@@ -127,6 +160,8 @@ def declared_checks(exercise: Exercise) -> list[DeclaredCheck]:
     with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
         exit_code = pytest.main([str(exercise.grader_path), "--collect-only", *pytest_options()],
                                 plugins=[plugin, collector])
+    if exit_code == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt
     if exit_code != pytest.ExitCode.OK:
         raise GraderBroken(f"the grader for {exercise.label} could not be collected (pytest exit code {exit_code})",
                            captured.getvalue()[-4000:])

@@ -7,7 +7,7 @@ child ask :func:`get` for it. The engine itself knows no exercise, data set or m
 """
 
 from hnml_tutor.reference.registry import (
-    ReferenceError,
+    UnknownReference,
     cached_names,
     get,
     prepare,
@@ -15,4 +15,4 @@ from hnml_tutor.reference.registry import (
     solution,
 )
 
-__all__ = ["ReferenceError", "cached_names", "get", "prepare", "provider", "solution"]
+__all__ = ["UnknownReference", "cached_names", "get", "prepare", "provider", "solution"]

@@ -3,8 +3,9 @@
 A provider is a function registered with :func:`provider`. A cheap one (a freshly built model, scaled
 images) is called at most once per process. An expensive one (a trained model) also names a ``build``
 function: that runs once per machine, seeded, into a folder of the tutor's cache, and the provider then
-loads what it wrote. The folder's name carries the provider's version and the Keras version, so a change
-to either trains afresh instead of reusing a stale model.
+loads what it wrote. The folder's name carries the provider's version, the Keras version and a digest of
+the curriculum's providers and solutions, so a change to any of them builds afresh instead of reusing a
+stale model.
 
 The curriculum's providers live in ``references.py`` of its graders folder, imported on first use, so an
 exercise that needs a new artefact registers it there and no engine module changes.
@@ -12,7 +13,7 @@ exercise that needs a new artefact registers it there and no engine module chang
 
 from __future__ import annotations
 
-import fcntl
+import hashlib
 import importlib.util
 import re
 import shutil
@@ -25,9 +26,10 @@ from types import ModuleType
 from typing import Any, Callable
 
 from hnml_tutor.cache import cache_dir
+from hnml_tutor.locks import exclusive
 
 
-class ReferenceError(LookupError):
+class UnknownReference(LookupError):
     """A grader asked for a reference artefact nobody provides: a bug in the curriculum, not the learner's."""
 
 
@@ -96,7 +98,22 @@ def _provider(name: str) -> Provider:
         return _PROVIDERS[name]
     except KeyError:
         known = ", ".join(sorted(_PROVIDERS)) or "none"
-        raise ReferenceError(f"no reference artefact is called {name!r} (known: {known})") from None
+        raise UnknownReference(f"no reference artefact is called {name!r} (known: {known})") from None
+
+
+def _sources_digest() -> str:
+    """Changes when the curriculum's providers or any reference solution change: a model trained by an
+    older solution is then trained again instead of silently reused."""
+    from hnml_tutor.curriculum import load_curriculum
+
+    curriculum = load_curriculum()
+    digest = hashlib.sha256()
+    for path in sorted([curriculum.graders_dir / "references.py", *(e.solution_path for e in curriculum.exercises)]):
+        try:
+            digest.update(path.name.encode() + path.read_bytes())
+        except OSError:
+            continue
+    return digest.hexdigest()[:12]
 
 
 def _folder_name(found: Provider) -> str:
@@ -104,7 +121,8 @@ def _folder_name(found: Provider) -> str:
         keras_version = metadata.version("keras")
     except metadata.PackageNotFoundError:
         keras_version = "none"
-    return f"{re.sub(r'[^A-Za-z0-9.-]+', '-', found.name)}-v{found.version}-keras{keras_version}"
+    name = re.sub(r"[^A-Za-z0-9.-]+", "-", found.name)
+    return f"{name}-v{found.version}-keras{keras_version}-{_sources_digest()}"
 
 
 def _built_folder(found: Provider) -> Path:
@@ -115,8 +133,7 @@ def _built_folder(found: Provider) -> Path:
     done = folder / ".complete"
     if done.is_file():
         return folder
-    with open(root / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # the others wait, then reuse what the first one built
+    with exclusive(root / ".lock"):  # the others wait, then reuse what the first one built
         if done.is_file():
             return folder
         staging = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
@@ -161,5 +178,5 @@ def solution(query: str) -> ModuleType:
 
     module = _curriculum_module(load_curriculum().resolve(query).solution_path)
     if module is None:
-        raise ReferenceError(f"the reference solution of exercise {query} is missing")
+        raise UnknownReference(f"the reference solution of exercise {query} is missing")
     return module

@@ -8,7 +8,10 @@ here), so ``check`` and ``watch`` show a report exactly alike. It imports nothin
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterator
 
 from rich.console import Group, RenderableType
 from rich.markdown import Markdown
@@ -22,6 +25,7 @@ from hnml_tutor.progress import DONE, FAILING
 from hnml_tutor.render.text import clean_output
 
 if TYPE_CHECKING:
+    from hnml_tutor.curriculum import Exercise
     from hnml_tutor.app import Checked, HintShown, Instructions, ProgressView, ResetDone, Started
     from hnml_tutor.results import CheckResult
 
@@ -56,10 +60,10 @@ def welcome(started: "Started") -> RenderableType:
     first = started.first
     return Group(
         Panel(Markdown(started.curriculum.welcome.strip()), title="Welcome to hnml-tutor", border_style="cyan"),
-        Text.from_markup(f"Your workspace: [bold]{root}[/]"),
-        Text.from_markup(f"First exercise: [bold]{first.id} · {first.title}[/] → open "
-                         f"[bold cyan]{display_path(started.first_file)}[/]"),
-        Text.from_markup(f"Then run [bold]hnml-tutor check[/] (inside the workspace, or with --workspace {root})."),
+        Text.assemble("Your workspace: ", (root, "bold")),
+        Text.assemble("First exercise: ", (f"{first.id} · {first.title}", "bold"), " → open ",
+                      (display_path(started.first_file), "bold cyan")),
+        Text.assemble("Then run ", ("hnml-tutor check", "bold"), f" (inside the workspace, or with --workspace {root})."),
     )
 
 
@@ -79,7 +83,8 @@ def exercise_list(view: "ProgressView") -> RenderableType:
     bar = Table.grid(padding=(0, 1))
     bar.add_row(ProgressBar(total=total, completed=view.done, width=40), Text(f"{view.done} of {total} exercises done"))
     if current is not None:
-        closing = Text.from_markup(f"Next up: [bold]{current.id} · {current.title}[/] — `hnml-tutor check {current.id}`")
+        closing = Text.assemble("Next up: ", (f"{current.id} · {current.title}", "bold"),
+                                f" — `hnml-tutor check {current.id}`")
     else:
         closing = Text(view.curriculum.final.strip(), style="green")
     return Group(warnings(view.warnings), table, bar, closing)
@@ -99,7 +104,7 @@ def hint(shown: "HintShown") -> RenderableType:
 
 def instructions(shown: "Instructions") -> RenderableType:
     exercise = shown.exercise
-    title = f"{exercise.id} · {exercise.title} — {display_path(shown.path)}"
+    title = Text(f"{exercise.id} · {exercise.title} — {display_path(shown.path)}")  # a path is not markup
     limit = Text(f"Time limit for your code in `hnml-tutor check {exercise.id}`: {exercise.time_limit:g} s.",
                  style="dim")
     return Group(warnings(shown.warnings), Panel(Markdown(shown.text), title=title, border_style="cyan"), limit)
@@ -143,7 +148,7 @@ def report(checked: "Checked") -> RenderableType:
     parts += [Text(f"  ℹ {note}", style="cyan") for note in result.notes]
     for preview in result.previews:
         parts += [Text(preview.title, style="bold"), DigitStrip(preview.images, preview.captions)]
-    parts += [Text.from_markup(f"  plot written: [cyan]{display_path(plot)}[/]") for plot in result.plots]
+    parts += [Text.assemble("  plot written: ", (display_path(plot), "cyan")) for plot in result.plots]
     if not result.passed and result.learner_output.strip():
         lines = clean_output(result.learner_output).strip().splitlines()[-MAX_OUTPUT_LINES:]
         parts.append(Panel(Text("\n".join(lines)), title="your code printed (last lines)", border_style="dim"))
@@ -152,12 +157,50 @@ def report(checked: "Checked") -> RenderableType:
         parts.append(Text(f"🎉 {exercise.id} {exercise.slug} passed ({counts['passed']} checks).", style="bold green"))
         if checked.next_exercise is not None:
             following = checked.next_exercise
-            parts.append(Text.from_markup(f"Next: [bold]{following.id} · {following.title}[/] — "
-                                          f"`hnml-tutor show {following.id}`, then `hnml-tutor check {following.id}`."))
+            parts.append(Text.assemble("Next: ", (f"{following.id} · {following.title}", "bold"),
+                                       f" — `hnml-tutor show {following.id}`, then `hnml-tutor check {following.id}`."))
         if checked.course_finished:
             parts.append(Text(checked.course_final.strip(), style="green"))
+    elif result.grader_fault:
+        parts.append(Text("hnml-tutor could not finish grading this exercise. That is not about your code and "
+                          "your progress is unchanged: check again.", style="bold yellow"))
     else:
         failed = counts["failed"] + counts["error"]
         parts.append(Text(f"{failed} check(s) failed. Fix the first one, then check again; "
                           f"`hnml-tutor hint {exercise.id}` helps.", style="bold red"))
     return Group(*parts)
+
+
+@contextmanager
+def live_check(console, exercise: "Exercise", limit: float) -> Iterator["LiveCheck"]:
+    """Show a :class:`LiveCheck` line on ``console`` while the block runs; it disappears afterwards."""
+    from rich.live import Live
+
+    line = LiveCheck(exercise, limit)
+    with Live(line, console=console, refresh_per_second=4, transient=True):
+        yield line
+
+
+@dataclass
+class LiveCheck:
+    """The line shown while a check runs, so a long check is never a blank screen: the time the learner's
+    code has used against its limit, and the epoch its training has reached."""
+
+    exercise: "Exercise"
+    limit: float
+    started: float = field(default_factory=time.monotonic)
+    progress: object = None  # the latest hnml_tutor.sandbox.SandboxProgress
+
+    def update(self, progress) -> None:
+        self.progress = progress
+
+    def __rich__(self) -> Text:
+        head = f"⏳ Checking {self.exercise.id} · {self.exercise.title} — "
+        progress = self.progress
+        if progress is None or not progress.started:
+            waited = time.monotonic() - self.started
+            return Text(head + f"starting Python and your file ({waited:.0f} s)", style="cyan")
+        line = head + f"your code: {progress.elapsed:.0f} s of {progress.time_limit:g} s"
+        if progress.epoch is not None:
+            line += f" · epoch {progress.epoch}" + (f" of {progress.epochs}" if progress.epochs else "")
+        return Text(line, style="cyan")

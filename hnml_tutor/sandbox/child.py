@@ -70,13 +70,12 @@ def _seed(seed: int | None) -> None:
         np.random.seed(seed)
 
 
-def _run_call(module, call: dict, folder: Path, learner_file: str, seed: int | None) -> dict:
+def _run_call(module, call: dict, args: list, learner_file: str, seed: int | None, folder: Path) -> dict:
     function = getattr(module, call["function"], None)
     if function is None:
         return {"status": "missing"}
     if not callable(function):
         return {"status": "not_callable", "type": type(function).__name__}
-    args = [decode_argument(spec, folder) for spec in call["args"]]
     _seed(seed)
     try:
         value = function(*args)
@@ -100,6 +99,12 @@ def run_job(folder: Path, nonce: str, start_fd: int) -> None:
     if job.get("uses_keras"):
         keras_hooks.install()
     keras_hooks.report_progress_to(folder)
+    try:
+        # The grader's inputs (a reference model to build, arrays to read) are the tutor's work, done
+        # before the clock starts: the learner's time and memory begin with their own code.
+        arguments = [[decode_argument(spec, folder) for spec in call["args"]] for call in job["calls"]]
+    except Exception as error:  # a broken input is the tutor's problem, never the learner's exit
+        _finish(folder, {"nonce": nonce, "setup_error": f"{type(error).__name__}: {str(error)[:MAX_MESSAGE]}"})
     announce(start_fd)
     try:
         source = Path(learner_file).read_bytes().decode("utf-8")
@@ -110,8 +115,13 @@ def run_job(folder: Path, nonce: str, start_fd: int) -> None:
     except BaseException as error:  # a broken file is the learner's to fix, reported in their terms
         result["import_error"] = _describe_exception(error, learner_file)
     else:
-        for call in job["calls"]:
-            result["calls"].append(_run_call(module, call, folder, learner_file, job.get("seed")))
+        for call, args in zip(job["calls"], arguments):
+            result["calls"].append(_run_call(module, call, args, learner_file, job.get("seed"), folder))
+    _finish(folder, result)
+
+
+def _finish(folder: Path, result: dict) -> None:
+    """Write ``result.json`` atomically and end this process."""
     sys.stdout.flush()
     sys.stderr.flush()
     tmp = folder / "result.json.tmp"

@@ -4,9 +4,10 @@ A :class:`Launcher` has ``start(launch)``, which starts :mod:`hnml_tutor.sandbox
 folder and returns a :class:`ChildProcess`, and ``close()``. The watcher treats every child alike: the
 same limits, the same checks, the same verdicts.
 
-* :class:`ColdLauncher` (the default, used by ``check``): a fresh ``python -I -m hnml_tutor.sandbox.child``
-  per run.
-* :class:`WarmLauncher` (instructor grading): forks each child from one warm parent
+* :class:`ColdLauncher` (the default, used by a one-off ``check``): a fresh
+  ``python -I -m hnml_tutor.sandbox.child`` per run.
+* :class:`WarmLauncher` (for everything that checks again and again: ``watch``, the notebook, ``dev check``
+  and instructor grading): forks each child from one warm parent
   (:mod:`hnml_tutor.sandbox.zygote`) that has imported NumPy and Keras once, so a class does not pay a
   TensorFlow import per exercise. ``fork`` after importing TensorFlow is only safe on Linux; elsewhere,
   and whenever the warm parent cannot be started, it starts cold children instead. If a learner's code

@@ -18,7 +18,7 @@ from hnml_tutor.sandbox.launchers import ColdLauncher, Launch, Launcher
 from hnml_tutor.sandbox.limits import Limits
 from hnml_tutor.sandbox.start_signal import StartSignal
 from hnml_tutor.sandbox.watch import watch
-from hnml_tutor.transport import decode_value, encode_argument
+from hnml_tutor.transport import ModelFile, Reference, decode_value, encode_argument
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,10 @@ def _decode_calls(raw_calls: list[dict], calls: tuple[Call, ...], folder: Path) 
     return results
 
 
+def _needs_keras(argument) -> bool:
+    return isinstance(argument, (ModelFile, Reference))
+
+
 def mentions_keras(path: Path) -> bool:
     """Whether the learner's file talks about Keras at all (only then does the child import it early)."""
     try:
@@ -137,7 +141,8 @@ def run(
             for n, call in enumerate(calls)
         ],
         "seed": seed,
-        "uses_keras": mentions_keras(Path(exercise_file)),
+        # Keras is loaded before the clock starts when the learner's file or the grader's inputs need it.
+        "uses_keras": mentions_keras(Path(exercise_file)) or any(_needs_keras(arg) for call in calls for arg in call.args),
     }
     (folder / "job.json").write_text(json.dumps(job))
     nonce = secrets.token_hex(16)
@@ -176,8 +181,7 @@ def run(
     if process.returncode and process.returncode < 0:
         run_result.status, run_result.reason = _signal_reason(process.returncode)
         return run_result
-    result_path = folder / "result.json"
-    result = json.loads(result_path.read_text()) if result_path.is_file() else None
+    result = _read_result(folder / "result.json")
     if result is None or result.get("nonce") != nonce:
         run_result.status = "exited"
         run_result.reason = (
@@ -190,9 +194,23 @@ def run(
         run_result.import_error = result["import_error"]
         run_result.reason = "your file could not be imported"
         return run_result
+    try:
+        run_result.calls = _decode_calls(result["calls"], calls, folder)
+    except (KeyError, TypeError, ValueError, RecursionError):
+        # Only learner code that wrote result.json itself (it runs beside the nonce) gets here.
+        run_result.status, run_result.reason = "exited", "left a result the grader cannot read; did your code write it?"
+        return run_result
     run_result.status = "ok"
-    run_result.calls = _decode_calls(result["calls"], calls, folder)
     return run_result
+
+
+def _read_result(path: Path) -> dict | None:
+    """``result.json`` as a dict, or None when it is missing or is not the JSON the child writes."""
+    try:
+        result = json.loads(path.read_text()) if path.is_file() else None
+    except (OSError, ValueError, RecursionError):
+        return None
+    return result if isinstance(result, dict) else None
 
 
 def cleanup(run_result: SandboxRun) -> None:

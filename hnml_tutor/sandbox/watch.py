@@ -9,6 +9,7 @@ second (:mod:`~hnml_tutor.sandbox.fit_progress`).
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,17 @@ POLL_SECONDS = 0.05
 PROGRESS_SECONDS = 0.25
 STARTUP_ALLOWANCE = 180.0  # starting Python and importing TensorFlow on a busy two-core machine
 OUTPUT_TAIL = 600
+
+
+def _setup_error(launch) -> str:
+    """What the child said went wrong while it prepared the grader's inputs, if it said so with our nonce."""
+    try:
+        result = json.loads((launch.folder / "result.json").read_text())
+    except (OSError, ValueError, RecursionError):
+        return ""
+    if not isinstance(result, dict) or result.get("nonce") != launch.nonce:
+        return ""
+    return str(result.get("setup_error") or "")[:500]
 
 
 class SandboxStartFailed(TutorError):
@@ -122,6 +134,9 @@ def watch(process: ChildProcess, launch: Launch, limits: Limits, start_signal: S
         raise
     watched.started = watched.started or start_signal.wait(0, launched=launched)  # quicker than one poll
     if watched.started is None:
+        problem = _setup_error(launch)
+        if problem:
+            raise SandboxStartFailed(f"preparing the grader's inputs failed ({problem})", _read_tail(output_path))
         raise SandboxStartFailed(f"it ended (exit code {process.returncode}) before running your code",
                                  _read_tail(output_path))
     return watched

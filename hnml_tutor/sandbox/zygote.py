@@ -1,6 +1,7 @@
 """A warm parent for learner runs: imports NumPy and Keras once, then forks one fresh child per run.
 
-Started by :class:`hnml_tutor.sandbox.launchers.WarmLauncher` (instructor grading, on Linux). Importing
+Started by :class:`hnml_tutor.sandbox.launchers.WarmLauncher` (``watch``, notebooks, ``dev check`` and
+instructor grading, on Linux). Importing
 TensorFlow costs a fresh process seconds, far more than most learner functions take, so a class of hundreds
 of exercises would mostly wait for imports. Here the import happens once; each run is a ``fork()`` of this
 process that becomes exactly what a cold :mod:`hnml_tutor.sandbox.child` is — its own session, the same
@@ -39,7 +40,26 @@ def _become_child(job: dict, control: socket.socket) -> None:
     os.close(output)
 
 
+def _die_with_launcher() -> None:
+    """End this process the moment the launcher that started it dies (Linux's parent-death signal).
+
+    A launcher killed while this process still imports TensorFlow (seconds on a busy machine) would
+    otherwise leave it running until the import ends and it notices the closed socket.
+    """
+    import ctypes
+    import signal
+
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return  # no prctl: the closed socket still ends this process once it reads again
+    if parent == 1 or os.getppid() != parent:  # the launcher died before the signal was armed
+        os._exit(0)
+
+
 def main(control_fd: int) -> None:
+    _die_with_launcher()
     control = socket.socket(fileno=control_fd)
     import numpy  # noqa: F401  the whole point: imported once, inherited by every child
 
