@@ -82,7 +82,9 @@ def strays_after_grace(seconds: float = 5.0) -> list[str]:
     for pid in marked_processes(""):
         try:
             command = _Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
+            parent = _Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+            parent_command = _Path(f"/proc/{parent}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError):
             continue
-        strays.append(f"{pid}: {command.strip()}")
+        strays.append(f"{pid}: {command.strip()} (parent {parent}: {parent_command.strip()[:120]})")
     return strays

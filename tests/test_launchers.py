@@ -97,7 +97,7 @@ def test_graders_report_a_failed_start_as_an_error_not_a_failure(grade, monkeypa
     from hnml_tutor.sandbox import watch
 
     monkeypatch.setattr(watch, "STARTUP_ALLOWANCE", 0.5)
-    report = grade("02", "import keras\ndef preprocess(images):\n    return images / 255.0\n")
+    report = grade("02", "import keras\ndef preprocess(images):\n    return images / 255.0\n", launcher=ColdLauncher())
     first = report.checks[0]
     assert first.status == "error" and "could not start python" in first.message.lower(), first
 

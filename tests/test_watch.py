@@ -85,7 +85,7 @@ def test_watch_rechecks_on_save_moves_on_and_takes_keys(workspace):
 
 def test_ctrl_c_quits_cleanly_idle_or_mid_check(workspace):
     for when in ("idle", "mid-check"):
-        terminal = Terminal(f"hnml-watch-c-{os.getpid()}", f"{shlex.quote(sys.executable)} -m hnml_tutor watch",
+        terminal = Terminal(f"hnml-watch-c-{os.getpid()}-{when}", f"{shlex.quote(sys.executable)} -m hnml_tutor watch",
                             workspace)
         try:
             terminal.wait_for("Watching exercises/01_load.py")
