@@ -23,7 +23,7 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="session")
-def shared_warm_launcher():
+def warm_launcher():
     """One warm launcher for the whole run: tests about what a grader says need not pay a TensorFlow import
     per learner file (the cold path has tests of its own: solutions, sandbox, launchers, the CLI)."""
     from hnml_tutor.sandbox import WarmLauncher
@@ -34,7 +34,7 @@ def shared_warm_launcher():
 
 
 @pytest.fixture
-def grade(tmp_path, shared_warm_launcher):
+def grade(tmp_path, warm_launcher):
     """``grade("02", source)`` grades a learner-style file and returns the report (warm unless told otherwise)."""
     from hnml_tutor.curriculum import load_curriculum
     from hnml_tutor.graders.runner import grade_exercise
@@ -45,7 +45,7 @@ def grade(tmp_path, shared_warm_launcher):
         path = tmp_path / exercise.filename
         path.write_text(textwrap.dedent(source), encoding="utf-8")
         limits = Limits(time_limit=time_limit or exercise.time_limit, memory_mb=memory_mb)
-        kwargs.setdefault("launcher", shared_warm_launcher)
+        kwargs.setdefault("launcher", warm_launcher)
         return grade_exercise(exercise, path, limits=limits, plots_dir=tmp_path / "plots", **kwargs)
 
     return run

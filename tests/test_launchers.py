@@ -11,13 +11,6 @@ from hnml_tutor.sandbox import Call, ColdLauncher, Limits, SandboxStartFailed, W
 from hnml_tutor.sandbox.launchers import ColdProcess
 
 
-@pytest.fixture(scope="module")
-def warm_launcher():
-    launcher = WarmLauncher()
-    yield launcher
-    launcher.close()
-
-
 @pytest.fixture(params=["cold", "warm"])
 def launcher(request, warm_launcher):
     return warm_launcher if request.param == "warm" else ColdLauncher()

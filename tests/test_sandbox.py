@@ -65,15 +65,6 @@ HOSTILE = {
 }
 
 
-@pytest.fixture(scope="module")
-def warm_launcher():
-    from hnml_tutor.sandbox import WarmLauncher
-
-    launcher = WarmLauncher()
-    yield launcher
-    launcher.close()
-
-
 @pytest.fixture(params=["cold", "warm"])
 def launcher(request, warm_launcher):
     """Every check runs both ways: a fresh Python per run (``check``) and forked from a warm parent (``grade``)."""

@@ -5,17 +5,10 @@ import pytest
 
 from hnml_tutor.curriculum import load_curriculum
 from hnml_tutor.graders.runner import grade_exercise
-from hnml_tutor.sandbox import ColdLauncher, WarmLauncher
+from hnml_tutor.sandbox import ColdLauncher
 
 EXERCISES = load_curriculum().exercises
 TRAINING = [e for e in EXERCISES if e.threshold is not None]
-
-
-@pytest.fixture(scope="module")
-def warm_launcher():
-    launcher = WarmLauncher()
-    yield launcher
-    launcher.close()
 
 
 @pytest.mark.parametrize("started", ["cold", "warm"])

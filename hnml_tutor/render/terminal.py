@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
 from rich.console import Group, RenderableType
-from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.table import Table
@@ -33,6 +32,21 @@ STATUS_STYLE = {DONE: ("✓ done", "green"), FAILING: ("✗ failing", "red"), "n
 HINT_NAMES = ("nudge", "concept", "near-solution")
 MAX_OUTPUT_LINES = 15
 FEEDBACK_STYLES = {"expected": "bold green", "found": "bold red", "hint": "bold yellow"}
+
+
+def markdown(text: str):
+    """Rich's Markdown, imported when an exercise's instructions are shown: it costs ``list`` 50 ms."""
+    from rich.markdown import Markdown
+
+    return Markdown(text)
+
+
+def inline_code(text: str) -> Text:
+    """One line of prose whose `backticked` spans are code, without the Markdown parser (hints stay fast)."""
+    line = Text()
+    for position, part in enumerate(text.split("`")):
+        line.append(part, style="bold cyan" if position % 2 else "")
+    return line
 
 
 def display_path(path) -> str:
@@ -59,7 +73,7 @@ def welcome(started: "Started") -> RenderableType:
     root = display_path(started.workspace.root)
     first = started.first
     return Group(
-        Panel(Markdown(started.curriculum.welcome.strip()), title="Welcome to hnml-tutor", border_style="cyan"),
+        Panel(markdown(started.curriculum.welcome.strip()), title="Welcome to hnml-tutor", border_style="cyan"),
         Text.assemble("Your workspace: ", (root, "bold")),
         Text.assemble("First exercise: ", (f"{first.id} · {first.title}", "bold"), " → open ",
                       (display_path(started.first_file), "bold cyan")),
@@ -93,7 +107,7 @@ def exercise_list(view: "ProgressView") -> RenderableType:
 def hint(shown: "HintShown") -> RenderableType:
     exercise, level = shown.exercise, shown.level
     name = HINT_NAMES[level - 1] if level <= len(HINT_NAMES) else f"hint {level}"
-    panel = Panel(Markdown(shown.text), title=f"Hint {level} of {len(exercise.hints)} ({name}) · "
+    panel = Panel(inline_code(shown.text), title=f"Hint {level} of {len(exercise.hints)} ({name}) · "
                   f"{exercise.id} {exercise.title}", border_style="yellow")
     if shown.is_last:
         after = "That was the last hint. The solution unlocks when the exercise passes: `hnml-tutor solution`."
@@ -107,7 +121,7 @@ def instructions(shown: "Instructions") -> RenderableType:
     title = Text(f"{exercise.id} · {exercise.title} — {display_path(shown.path)}")  # a path is not markup
     limit = Text(f"Time limit for your code in `hnml-tutor check {exercise.id}`: {exercise.time_limit:g} s.",
                  style="dim")
-    return Group(warnings(shown.warnings), Panel(Markdown(shown.text), title=title, border_style="cyan"), limit)
+    return Group(warnings(shown.warnings), Panel(markdown(shown.text), title=title, border_style="cyan"), limit)
 
 
 def reset_done(done: "ResetDone") -> RenderableType:
