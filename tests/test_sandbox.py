@@ -157,3 +157,20 @@ def test_memory_watch_survives_processes_vanishing_mid_look(monkeypatch):
     finally:
         churn.wait()
     assert memory.resident_memory(churn.pid) == 0
+
+
+def test_a_result_file_forged_by_the_learner_is_their_own_exit_not_a_grader_fault(grade):
+    """Learner code runs beside the job folder; a result.json it writes itself never counts, and never
+    blames the grader (which would make `grade` regrade and report a grader error)."""
+    from hnml_tutor.sandbox import ColdLauncher
+
+    report = grade("02", """
+        import os, sys
+        def preprocess(images):
+            with open(os.path.join(sys.argv[1], "result.json"), "w") as forged:
+                forged.write('{"nonce": "guess", "calls": [{"status": "returned"')
+            os._exit(0)
+        """, launcher=ColdLauncher())
+    first = report.checks[0]
+    assert first.status == "failed" and not report.grader_fault, first
+    assert "stopped before returning" in first.message
