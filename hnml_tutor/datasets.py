@@ -209,8 +209,11 @@ def _read_decoded(name: str) -> dict[str, np.ndarray] | None:
 def _write_decoded(name: str, arrays: dict[str, np.ndarray]) -> None:
     """Store the decoded arrays; a folder rename makes the four files appear together or not at all."""
     final = _decoded_dir(name)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
+    except OSError:
+        return  # a read-only cache (a learner's jail): the next load decodes again, nothing is lost
     try:
         for key in ARRAY_NAMES:
             np.save(staging / f"{key}.npy", arrays[key])

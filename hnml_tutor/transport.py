@@ -52,7 +52,8 @@ class ModelFile:
 
 @dataclass(frozen=True)
 class Reference:
-    """Asks the child for the reference artefact registered as ``name`` (e.g. a freshly built model)."""
+    """An argument: the reference artefact registered as ``name`` (e.g. a freshly built model), which the
+    grader builds and hands over as a value or a file in the job folder."""
 
     name: str
 
@@ -392,16 +393,34 @@ def decode_value(spec: dict, folder: Path) -> Any:
         return Opaque("?", "a value the grader could not read")
 
 
+def _is_keras_model(value: Any) -> bool:
+    keras = __import__("sys").modules.get("keras")
+    return keras is not None and isinstance(value, keras.Model)
+
+
 def encode_argument(value: Any, folder: Path, index: str) -> dict:
-    """Describe one argument the grader passes to the learner's function (grader side)."""
+    """Describe one argument the grader passes to the learner's function (grader side).
+
+    Everything the child receives is a value or a file inside the job folder: a reference artefact is
+    built here, by the grader, and a model file is copied in. The child never learns where the grader
+    keeps its cache or its solutions, and never runs their code.
+    """
+    if isinstance(value, Reference):
+        from hnml_tutor import reference
+
+        return encode_argument(reference.get(value.name), folder, index)
     if isinstance(value, np.ndarray):
         name = f"arg_{index}.npy"
         np.save(folder / name, value, allow_pickle=False)
         return {"kind": "array", "path": name}
     if isinstance(value, ModelFile):
-        return {"kind": "model_file", "path": str(value.path)}
-    if isinstance(value, Reference):
-        return {"kind": "reference", "name": value.name}
+        name = f"arg_{index}.keras"
+        shutil.copyfile(value.path, folder / name)
+        return {"kind": "model_file", "path": name}
+    if _is_keras_model(value):
+        name = f"arg_{index}.keras"
+        value.save(folder / name)
+        return {"kind": "model_file", "path": name}
     if isinstance(value, OutputPath):
         return {"kind": "file_path", "name": value.name}
     if isinstance(value, InputFile):
@@ -411,16 +430,12 @@ def encode_argument(value: Any, folder: Path, index: str) -> dict:
 
 
 def decode_argument(spec: dict, folder: Path) -> Any:
-    """Rebuild an argument inside the child process."""
+    """Rebuild an argument inside the child process, from files in its job folder only."""
     kind = spec["kind"]
     if kind == "array":
         return np.load(folder / spec["path"], allow_pickle=False)
     if kind == "model_file":
-        return ModelFile(Path(spec["path"])).load()
-    if kind == "reference":
-        from hnml_tutor import reference
-
-        return reference.get(spec["name"])
+        return ModelFile(folder / spec["path"]).load()
     if kind == "file_path":
         return os.path.join(os.path.abspath(folder), spec["name"])
     return spec["value"]

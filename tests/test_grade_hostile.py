@@ -49,10 +49,13 @@ PATCH_GRADER = hostile("""
     from pathlib import Path
     import pytest
     pytest.main = lambda *args, **kwargs: 0
-    import hnml_tutor.graders.runner as runner
-    runner.grade_exercise = lambda *args, **kwargs: None
-    import hnml_tutor.graders.vocabulary as vocabulary
-    vocabulary.fail = lambda *args, **kwargs: None
+    try:  # in a bubblewrap jail the graders are not even importable (tests/test_isolation.py)
+        import hnml_tutor.graders.runner as runner
+        runner.grade_exercise = lambda *args, **kwargs: None
+        import hnml_tutor.graders.vocabulary as vocabulary
+        vocabulary.fail = lambda *args, **kwargs: None
+    except ImportError:
+        pass
     here = Path(__file__).resolve().parent
     for folder in (here, here.parent, Path.cwd()):
         (folder / "conftest.py").write_text(

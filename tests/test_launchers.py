@@ -72,6 +72,11 @@ def test_a_slow_start_is_the_tutors_problem_not_the_learners(tmp_path, monkeypat
 class SilentLauncher:
     """A launcher whose child ends without ever starting the learner's code."""
 
+    isolation = "process"
+
+    def job_root(self):
+        return None
+
     def start(self, launch):
         return ColdProcess(subprocess.Popen([sys.executable, "-c", "print('no module named keras')"],
                                             stdout=open(launch.output_path, "ab"), start_new_session=True))

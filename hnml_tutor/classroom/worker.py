@@ -69,7 +69,6 @@ def grade_task(task: Task, scratch: Path, launcher=None) -> Outcome:
             limits=Limits(time_limit=task.time_limit, memory_mb=task.memory_mb),
             hidden_tests=tuple(Path(p) for p in task.hidden_files),
             seed=task.seed,
-            workdir=workspace_copy,
             launcher=launcher,
         )
         return Outcome.from_report(task.learner, report, task.max_points, task.fingerprint)

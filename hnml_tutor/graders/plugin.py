@@ -69,7 +69,6 @@ class GradingContext:
     learner_file: Path
     limits: sandbox.Limits
     seed: int = DEFAULT_SEED
-    workdir: Path | None = None
     launcher: object = None  # a sandbox launcher (WarmLauncher when grading a class); None starts Python afresh
     on_progress: Callable | None = None  # told how far the learner's training got, for a live display
 
@@ -114,7 +113,6 @@ class GradingPlugin:
                 tuple(calls),
                 self.context.limits,
                 seed=self.context.seed if seed is None else seed,
-                workdir=self.context.workdir,
                 launcher=self.context.launcher,
                 on_progress=self.context.on_progress,
             )

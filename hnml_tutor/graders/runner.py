@@ -90,7 +90,6 @@ def grade_exercise(
     plots_dir: Path | None = None,
     hidden_tests: tuple[Path, ...] = (),
     seed: int = DEFAULT_SEED,
-    workdir: Path | None = None,
     launcher=None,
     on_progress=None,
 ) -> ExerciseReport:
@@ -102,7 +101,7 @@ def grade_exercise(
         return _missing_file_report(exercise, learner_file)
     datasets.load_arrays(exercise.dataset)  # a missing data set is one clear message, not N failed checks
     limits = limits or sandbox.Limits(time_limit=exercise.time_limit)
-    plugin = GradingPlugin(GradingContext(exercise, learner_file, limits, seed=seed, workdir=workdir,
+    plugin = GradingPlugin(GradingContext(exercise, learner_file, limits, seed=seed,
                                            launcher=launcher, on_progress=on_progress))
     plugin.hidden_paths = {Path(p).resolve() for p in hidden_tests}
     args = [str(exercise.grader_path), *(str(p) for p in hidden_tests), *pytest_options()]

@@ -12,10 +12,12 @@ import importlib.util
 import json
 import os
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 
 from hnml_tutor.sandbox import keras_hooks
+from hnml_tutor.sandbox.limits import apply_in_child
 from hnml_tutor.sandbox.start_signal import announce
 from hnml_tutor.transport import decode_argument, encode_value
 
@@ -94,6 +96,7 @@ def run_job(folder: Path, nonce: str, start_fd: int) -> None:
     start-up; from there on it is the learner's time.
     """
     job = json.loads((folder / "job.json").read_text())
+    _private_places(folder)
     learner_file = os.path.abspath(job["exercise_file"])
     result: dict = {"nonce": nonce, "calls": []}
     if job.get("uses_keras"):
@@ -120,6 +123,15 @@ def run_job(folder: Path, nonce: str, start_fd: int) -> None:
     _finish(folder, result)
 
 
+def _private_places(folder: Path) -> None:
+    """Home, temporary files and Matplotlib's cache inside the job folder: nothing a run writes outlives it."""
+    for name, variable in (("home", "HOME"), ("tmp", "TMPDIR"), ("mpl", "MPLCONFIGDIR")):
+        place = folder / name
+        place.mkdir(exist_ok=True)
+        os.environ[variable] = str(place)
+    tempfile.tempdir = None
+
+
 def _finish(folder: Path, result: dict) -> None:
     """Write ``result.json`` atomically and end this process."""
     sys.stdout.flush()
@@ -132,6 +144,9 @@ def _finish(folder: Path, result: dict) -> None:
 
 
 def main(folder: Path, start_fd: int) -> None:
+    """A cold child: set its own limits (it is still the tutor's code), then run the job."""
+    job = json.loads((folder / "job.json").read_text())
+    apply_in_child(int(job["memory_mb"]))
     run_job(folder, sys.stdin.readline().strip(), start_fd)
 
 

@@ -6,6 +6,11 @@ same limits, the same checks, the same verdicts.
 
 * :class:`ColdLauncher` (the default, used by a one-off ``check``): a fresh
   ``python -I -m hnml_tutor.sandbox.child`` per run.
+
+Both seal the child off as :mod:`~hnml_tutor.sandbox.isolation` decides: in a bubblewrap jail of its own
+(a cold child: one jail per run; the warm parent: one jail for the parent and every child it forks, with
+one writable job root that only ever holds the job being run) or, where bubblewrap cannot work, with
+process limits only. A launcher's ``isolation`` says which.
 * :class:`WarmLauncher` (for everything that checks again and again: ``watch``, the notebook, ``dev check``
   and instructor grading): forks each child from one warm parent
   (:mod:`hnml_tutor.sandbox.zygote`) that has imported NumPy and Keras once, so a class does not pay a
@@ -20,16 +25,19 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from hnml_tutor.sandbox.limits import apply_in_child
+from hnml_tutor.sandbox.isolation import BUBBLEWRAP, Jail, python_command, resolve
+from hnml_tutor.sandbox.memory import process_memory, resident_memory
 
 READY_TIMEOUT = 180.0  # importing TensorFlow on a busy two-core machine
 MAX_MESSAGE = 4096
@@ -66,11 +74,21 @@ class ChildProcess(Protocol):
 
     def kill_group(self) -> None: ...
 
+    def memory(self) -> int:
+        """Bytes held by every process of this run (orphans included), as :mod:`~hnml_tutor.sandbox.memory` counts."""
+        ...
+
 
 class Launcher(Protocol):
     """Starts children for jobs; ``close()`` ends whatever it keeps between runs."""
 
+    isolation: str  # "bubblewrap" or "process"
+
     def start(self, launch: Launch) -> ChildProcess: ...
+
+    def job_root(self) -> Path | None:
+        """The folder job folders must be made in (the only one a warm jail can write), or None for anywhere."""
+        ...
 
     def close(self) -> None: ...
 
@@ -100,44 +118,62 @@ class ColdProcess:
 
     lost = ""
 
-    def __init__(self, popen: subprocess.Popen) -> None:
+    def __init__(self, popen: subprocess.Popen, jailed: bool = False) -> None:
         self.popen = popen
         self.pid = popen.pid
+        self.jailed = jailed
 
     @property
     def returncode(self) -> int | None:
-        return self.popen.returncode
+        code = self.popen.returncode
+        if self.jailed and code is not None and code > 128:
+            return 128 - code  # bubblewrap reports a child killed by signal N as exit 128 + N
+        return code
 
     def poll(self) -> int | None:
-        return self.popen.poll()
+        self.popen.poll()
+        return self.returncode
 
     def kill_group(self) -> None:
         _kill_group(self.pid)
         self.popen.wait()
 
+    def memory(self) -> int:
+        return resident_memory(self.pid)  # in a jail, orphans are adopted inside the tree that starts here
+
 
 class ColdLauncher:
-    """A fresh Python per run: nothing to keep, nothing to close."""
+    """A fresh Python per run (in a jail of its own where bubblewrap works): nothing to keep, nothing to close."""
+
+    def __init__(self, isolation: str | None = None) -> None:
+        self.isolation = resolve(isolation)
+
+    def job_root(self) -> Path | None:
+        return None
 
     def start(self, launch: Launch) -> ColdProcess:
-        memory_mb = launch.memory_mb
+        args = [str(launch.folder), str(launch.start_fd)]
+        jailed = self.isolation == BUBBLEWRAP
+        command = python_command("hnml_tutor.sandbox.child", args, jailed=jailed)
+        if jailed:
+            command = Jail(writable=(launch.folder,), chdir=launch.cwd, extra_env=launch.env or {}).command(command)
         with open(launch.output_path, "ab") as output:
             popen = subprocess.Popen(
-                [sys.executable, "-I", "-m", "hnml_tutor.sandbox.child", str(launch.folder), str(launch.start_fd)],
+                command,
                 pass_fds=(launch.start_fd,),
                 stdin=subprocess.PIPE,
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 cwd=launch.cwd,
                 env=_child_environment(launch.env),
-                preexec_fn=lambda: apply_in_child(memory_mb),
+                start_new_session=True,  # the child sets its own limits before any learner code
             )
         try:
             popen.stdin.write((launch.nonce + "\n").encode())
             popen.stdin.close()
         except BrokenPipeError:
             pass
-        return ColdProcess(popen)
+        return ColdProcess(popen, jailed)
 
     def close(self) -> None:
         pass
@@ -150,11 +186,15 @@ class WarmStartFailed(RuntimeError):
 class WarmProcess:
     """A child forked by the warm parent; its exit code arrives as a message from that parent."""
 
-    def __init__(self, launcher: "WarmLauncher", pid: int) -> None:
+    def __init__(self, launcher: "WarmLauncher", pid: int, parent_pid: int) -> None:
         self.launcher = launcher
         self.pid = pid
+        self.parent_pid = parent_pid  # the warm parent: it adopts every orphan of the run (a subreaper)
         self.returncode: int | None = None
         self.lost = ""
+
+    def memory(self) -> int:
+        return resident_memory(self.parent_pid) - process_memory(self.parent_pid)
 
     def poll(self) -> int | None:
         """The exit code once the child has ended (-1 when the warm parent vanished), else None."""
@@ -172,7 +212,7 @@ class WarmProcess:
         elif message.get("eof"):
             self.lost = LOST
             _kill_group(self.pid)
-            self.launcher.close()
+            self.launcher._stop_parent()
 
     def kill_group(self) -> None:
         _kill_group(self.pid)
@@ -182,7 +222,7 @@ class WarmProcess:
         if self.returncode is None:
             self.returncode = -signal.SIGKILL
             if not self.lost:
-                self.launcher.close()  # it never reported: do not trust it with another run
+                self.launcher._stop_parent()  # it never reported: do not trust it with another run
 
 
 class WarmLauncher:
@@ -192,10 +232,21 @@ class WarmLauncher:
     datagram, EOF when the parent is gone), which is also how the start-signal pipe reaches the child.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, isolation: str | None = None) -> None:
         self._process: subprocess.Popen | None = None
         self._control: socket.socket | None = None
-        self._cold = ColdLauncher()
+        self._parent_pid = 0  # the warm parent's pid as this machine sees it (not as its jail does)
+        self._job_root: Path | None = None
+        self._cold = ColdLauncher(isolation)
+        self.isolation = self._cold.isolation
+
+    def job_root(self) -> Path | None:
+        """In a jail, job folders must live in the jail's one writable folder; it exists while the jail does."""
+        if self.isolation != BUBBLEWRAP or not self.available():
+            return None
+        if self._job_root is None:
+            self._job_root = Path(tempfile.mkdtemp(prefix="hnml-jail-"))
+        return self._job_root
 
     @staticmethod
     def available() -> bool:
@@ -213,18 +264,25 @@ class WarmLauncher:
     def _ensure(self) -> socket.socket:
         if self._process is not None and self._process.poll() is None:
             return self._control
-        self.close()
+        self._stop_parent()
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        jailed = self.isolation == BUBBLEWRAP
+        command = python_command("hnml_tutor.sandbox.zygote", [str(theirs.fileno())], jailed=jailed)
+        if jailed:
+            command = Jail(writable=(self.job_root(),)).command(command)
         with theirs:
             self._process = subprocess.Popen(
-                [sys.executable, "-I", "-m", "hnml_tutor.sandbox.zygote", str(theirs.fileno())],
-                pass_fds=(theirs.fileno(),),
+                command, pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 env=_child_environment(None), start_new_session=True,
             )
-        if self.message(timeout=READY_TIMEOUT) != {"ready": True}:
-            self.close()
+        ready = self.message(timeout=READY_TIMEOUT)
+        if not ready or not ready.get("ready"):
+            self._stop_parent()
             raise WarmStartFailed("the warm parent did not start")
+        self._parent_pid = self._process.pid
+        if jailed:
+            self._parent_pid = host_pid(self._process.pid, int(ready["pid"])) or self._process.pid
         return self._control
 
     def message(self, timeout: float) -> dict | None:
@@ -247,19 +305,53 @@ class WarmLauncher:
         try:
             socket.send_fds(control, [json.dumps(job).encode()], [launch.start_fd])
         except OSError:
-            self.close()
+            self._stop_parent()
             raise WarmStartFailed("the warm parent stopped listening") from None
         reply = self.message(timeout=30)
         if not reply or "pid" not in reply:
-            self.close()
+            self._stop_parent()
             raise WarmStartFailed(f"the warm parent did not fork ({reply})")
-        return WarmProcess(self, int(reply["pid"]))
+        pid = int(reply["pid"])
+        if self.isolation == BUBBLEWRAP:
+            pid = host_pid(self._parent_pid, pid) or 0
+            if not pid:
+                self._stop_parent()
+                raise WarmStartFailed("the child of the warm parent could not be found")
+        return WarmProcess(self, pid, self._parent_pid)
 
-    def close(self) -> None:
+    def _stop_parent(self) -> None:
         if self._process is not None:
-            _kill_group(self._process.pid)
+            _kill_group(self._process.pid)  # in a jail, its whole PID namespace ends with it
             self._process.wait()
         if self._control is not None:
             self._control.close()
         self._process = None
         self._control = None
+
+    def close(self) -> None:
+        """End the warm parent (and its jail, whose writable folder goes with it)."""
+        self._stop_parent()
+        if self._job_root is not None:
+            shutil.rmtree(self._job_root, ignore_errors=True)
+            self._job_root = None
+
+
+def _namespace_pid(pid: int) -> int | None:
+    """``pid``'s number inside its innermost PID namespace (the last field of ``NSpid``), if readable."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("NSpid:"):
+                return int(line.split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def host_pid(ancestor: int, inner: int) -> int | None:
+    """The pid this machine knows a jailed process by, found among ``ancestor``'s descendants by its jail pid."""
+    from hnml_tutor.sandbox.memory import process_tree
+
+    for candidate in process_tree(ancestor):
+        if candidate != ancestor and _namespace_pid(candidate) == inner:
+            return candidate
+    return None

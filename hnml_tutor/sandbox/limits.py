@@ -31,7 +31,10 @@ class Limits:
 
 def apply_in_child(memory_mb: int) -> None:
     """Runs in the child before the job: own session and process group, no core files, capped allocations."""
-    os.setsid()
+    try:
+        os.setsid()
+    except OSError:
+        pass  # already leads a session of its own (started that way)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     address_space = memory_mb * MIB + ADDRESS_SPACE_HEADROOM
     resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))

@@ -46,7 +46,7 @@ def _children(pid: int) -> list[int]:
     return children
 
 
-def _process_tree(pid: int) -> list[int]:
+def process_tree(pid: int) -> list[int]:
     pids, pending = [], [pid]
     while pending:
         current = pending.pop()
@@ -66,4 +66,4 @@ def process_memory(pid: int) -> int:
 
 def resident_memory(pid: int) -> int:
     """Resident anonymous and shared memory in bytes of ``pid`` and all its descendants (0 once they are gone)."""
-    return sum(process_memory(current) for current in _process_tree(pid))
+    return sum(process_memory(current) for current in process_tree(pid))

@@ -14,11 +14,16 @@ from pathlib import Path
 from typing import Any, Callable
 
 from hnml_tutor.sandbox.fit_progress import SandboxProgress
+from hnml_tutor.job_files import is_plain_name
 from hnml_tutor.sandbox.launchers import ColdLauncher, Launch, Launcher
 from hnml_tutor.sandbox.limits import Limits
 from hnml_tutor.sandbox.start_signal import StartSignal
 from hnml_tutor.sandbox.watch import watch
-from hnml_tutor.transport import ModelFile, Reference, decode_value, encode_argument
+from hnml_tutor.transport import decode_value, encode_argument
+
+WORKSPACE = "workspace"
+MAX_SIBLING_BYTES = 1024 * 1024
+MAX_SIBLINGS = 100
 
 
 @dataclass(frozen=True)
@@ -94,8 +99,24 @@ def _decode_calls(raw_calls: list[dict], calls: tuple[Call, ...], folder: Path) 
     return results
 
 
-def _needs_keras(argument) -> bool:
-    return isinstance(argument, (ModelFile, Reference))
+def _copy_learner_files(exercise_file: Path, target: Path) -> Path:
+    """Copy the learner's file, and the Python files beside it (an exercise may import its neighbour), into
+    the job folder; the child runs the copy, in that folder. Only small regular files are copied: the
+    learner's own folder is never in the child's view, and nothing the child writes lands in it."""
+    target.mkdir()
+    exercise_file = Path(exercise_file)
+    siblings = [exercise_file]
+    try:
+        siblings += sorted(p for p in exercise_file.parent.glob("*.py") if p.name != exercise_file.name)[:MAX_SIBLINGS]
+    except OSError:
+        pass
+    for source in siblings:
+        if not is_plain_name(source.name) or source.is_symlink() or not source.is_file():
+            continue
+        if source != exercise_file and source.stat().st_size > MAX_SIBLING_BYTES:
+            continue
+        shutil.copyfile(source, target / source.name)
+    return target / exercise_file.name
 
 
 def mentions_keras(path: Path) -> bool:
@@ -113,7 +134,6 @@ def run(
     limits: Limits,
     *,
     seed: int | None = None,
-    workdir: Path | None = None,
     env: dict[str, str] | None = None,
     launcher: Launcher | None = None,
     on_progress: Callable[[SandboxProgress], None] | None = None,
@@ -129,32 +149,41 @@ def run(
     a few times a second with a :class:`~hnml_tutor.sandbox.fit_progress.SandboxProgress`. Raises
     :class:`~hnml_tutor.sandbox.watch.SandboxStartFailed` when the child never got that far.
     """
-    folder = Path(tempfile.mkdtemp(prefix="hnml-job-"))
-    job = {
-        "exercise_file": str(Path(exercise_file).resolve()),
-        "calls": [
+    launcher = launcher or ColdLauncher()
+    folder = Path(tempfile.mkdtemp(prefix="hnml-job-", dir=launcher.job_root()))
+    try:
+        learner_copy = _copy_learner_files(Path(exercise_file), folder / WORKSPACE)
+        encoded_calls = [
             {
                 "function": call.function,
                 "args": [encode_argument(arg, folder, f"{n}_{i}") for i, arg in enumerate(call.args)],
                 "return_arguments": call.return_arguments,
             }
             for n, call in enumerate(calls)
-        ],
+        ]
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    job = {
+        "exercise_file": str(learner_copy),
+        "calls": encoded_calls,
         "seed": seed,
+        "memory_mb": limits.memory_mb,
         # Keras is loaded before the clock starts when the learner's file or the grader's inputs need it.
-        "uses_keras": mentions_keras(Path(exercise_file)) or any(_needs_keras(arg) for call in calls for arg in call.args),
+        "uses_keras": mentions_keras(learner_copy) or any(arg.get("kind") == "model_file"
+                                                          for call in encoded_calls for arg in call["args"]),
     }
     (folder / "job.json").write_text(json.dumps(job))
     nonce = secrets.token_hex(16)
     start_read, start_write = os.pipe()
-    launch = Launch(folder=folder, cwd=Path(workdir or folder), memory_mb=limits.memory_mb, nonce=nonce,
+    launch = Launch(folder=folder, cwd=folder / WORKSPACE, memory_mb=limits.memory_mb, nonce=nonce,
                     start_fd=start_write, env=env)
     launch.output_path.touch()
     start_signal = StartSignal(start_read)
     launched = time.monotonic()
     try:
         try:
-            process = (launcher or ColdLauncher()).start(launch)
+            process = launcher.start(launch)
         finally:
             os.close(start_write)  # the child holds the only writing end: its end of the run closes the pipe
         watched = watch(process, launch, limits, start_signal, launched=launched, on_progress=on_progress)

@@ -20,7 +20,6 @@ from hnml_tutor.sandbox import fit_progress
 from hnml_tutor.sandbox.fit_progress import SandboxProgress
 from hnml_tutor.sandbox.launchers import ChildProcess, Launch
 from hnml_tutor.sandbox.limits import MIB, Limits
-from hnml_tutor.sandbox.memory import resident_memory
 from hnml_tutor.sandbox.start_signal import Started, StartSignal
 
 POLL_SECONDS = 0.05
@@ -79,7 +78,7 @@ def _read_tail(path: Path) -> str:
         return ""
 
 
-def _over_limit(watched: Watched, pid: int, limits: Limits, output_path: Path, launched: float):
+def _over_limit(watched: Watched, process: ChildProcess, limits: Limits, output_path: Path, launched: float):
     """(status, reason) if the child has gone past a limit, else None; updates ``watched.memory_peak``."""
     now = time.monotonic()
     started = watched.started
@@ -89,7 +88,7 @@ def _over_limit(watched: Watched, pid: int, limits: Limits, output_path: Path, l
     else:
         if now - started.at > limits.time_limit:
             return "timeout", f"did not finish within the time limit of {limits.time_limit:g} s"
-        watched.memory_peak = max(watched.memory_peak, resident_memory(pid) - started.memory)
+        watched.memory_peak = max(watched.memory_peak, process.memory() - started.memory)
         if watched.memory_peak > limits.memory_mb * MIB:
             return "memory", f"used more than the memory limit of {limits.memory_mb} MiB"
     if _size(output_path) > limits.output_bytes:
@@ -121,7 +120,7 @@ def watch(process: ChildProcess, launch: Launch, limits: Limits, start_signal: S
                 time.sleep(POLL_SECONDS)
             if process.poll() is not None:
                 break
-            verdict = _over_limit(watched, process.pid, limits, output_path, launched)
+            verdict = _over_limit(watched, process, limits, output_path, launched)
             if verdict is not None:
                 process.kill_group()
                 watched.status, watched.reason = verdict

@@ -9,9 +9,16 @@ resource limits, its own folder and output file, the same start signal — and t
 starts from the same clean state: nothing a learner's code does in its child can reach this parent or the
 next run.
 
+Nothing a run starts outlives it: this process adopts every orphan of its children (a child subreaper)
+and, after each run, kills whatever the run left behind — in a jail with one ``kill(-1)`` over the jail's
+own PID namespace, and by walking its descendants everywhere — before it reports the run's end. It is not
+dumpable, so a learner's code running as the same user cannot trace it or read its memory.
+
 Protocol, over the ``SOCK_SEQPACKET`` socket whose descriptor is the only argument: the launcher sends a
 job ``{"folder", "cwd", "output", "memory_mb", "nonce"}`` with the start-signal pipe attached (``SCM_RIGHTS``); this
-process answers ``{"pid": …}`` once the child exists and ``{"exit": …}`` when it has ended.
+process says ``{"ready": True, "pid": …}`` once warm, answers ``{"pid": …}`` once the child exists and
+``{"exit": …}`` when it has ended and every process it started is gone. Pids are as this process sees them
+(inside a jail, the jail's own numbers).
 """
 
 from __future__ import annotations
@@ -19,12 +26,22 @@ from __future__ import annotations
 import gc
 import json
 import os
+import shutil
+import signal
 import socket
 import sys
+import time
 from pathlib import Path
 
 from hnml_tutor.sandbox import child, keras_hooks
 from hnml_tutor.sandbox.limits import apply_in_child
+from hnml_tutor.sandbox.memory import process_tree
+
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+STRAY_SWEEP_SECONDS = 5.0
+JAILED = os.environ.get("HNML_TUTOR_JAILED") == "1"  # set by the jail: this process has a PID namespace of its own
 
 MAX_MESSAGE = 4096
 
@@ -40,26 +57,90 @@ def _become_child(job: dict, control: socket.socket) -> None:
     os.close(output)
 
 
+def _prctl(option: int, value: int) -> bool:
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def end_strays() -> None:
+    """Kill every process the last run left behind (this process adopted them all), or give up and exit.
+
+    An exit ends the jail and everything in it; the launcher starts a fresh warm parent for the next run.
+    """
+    if JAILED:
+        try:
+            os.kill(-1, signal.SIGKILL)  # every process of this PID namespace but this one and its init
+        except (ProcessLookupError, PermissionError):
+            pass
+    deadline = time.monotonic() + STRAY_SWEEP_SECONDS
+    while True:
+        _reap()
+        strays = [pid for pid in process_tree(os.getpid()) if pid != os.getpid()]
+        if not strays:
+            break
+        if time.monotonic() > deadline:
+            os._exit(75)
+        for pid in strays:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.01)
+    if JAILED:
+        _empty_jail_scratch()
+
+
+def _empty_jail_scratch() -> None:
+    """Empty the jail's own /tmp and /dev/shm, sparing the job root bound inside: nothing carries over."""
+    kept = [Path(p) for p in os.environ.get("HNML_TUTOR_JAIL_WRITABLE", "").split(os.pathsep) if p]
+    for scratch in (Path("/tmp"), Path("/dev/shm")):
+        try:
+            entries = list(scratch.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if any(entry == k or entry in k.parents for k in kept):
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                try:
+                    entry.unlink()
+                except OSError:
+                    pass
+
+
 def _die_with_launcher() -> None:
     """End this process the moment the launcher that started it dies (Linux's parent-death signal).
 
     A launcher killed while this process still imports TensorFlow (seconds on a busy machine) would
     otherwise leave it running until the import ends and it notices the closed socket.
     """
-    import ctypes
-    import signal
-
     parent = os.getppid()
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
+    if not _prctl(PR_SET_PDEATHSIG, signal.SIGKILL):
         return  # no prctl: the closed socket still ends this process once it reads again
-    if parent == 1 or os.getppid() != parent:  # the launcher died before the signal was armed
+    if (parent == 1 and not JAILED) or os.getppid() != parent:  # the launcher died before the signal was armed
         os._exit(0)
 
 
 def main(control_fd: int) -> None:
     _die_with_launcher()
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    _prctl(PR_SET_DUMPABLE, 0)
     control = socket.socket(fileno=control_fd)
     import numpy  # noqa: F401  the whole point: imported once, inherited by every child
 
@@ -71,7 +152,7 @@ def main(control_fd: int) -> None:
     def send(message: dict) -> None:
         control.send(json.dumps(message).encode())
 
-    send({"ready": True})
+    send({"ready": True, "pid": os.getpid()})
     while True:
         data, fds, _, _ = socket.recv_fds(control, MAX_MESSAGE, 1)
         if not data:
@@ -88,6 +169,7 @@ def main(control_fd: int) -> None:
         os.close(start_fd)
         send({"pid": pid})
         _, status = os.waitpid(pid, 0)
+        end_strays()
         send({"exit": os.waitstatus_to_exitcode(status)})
 
 
