@@ -246,13 +246,14 @@ def grade(
     tests: Optional[Path] = typer.Option(None, "--tests", help="Folder of instructor-only tests named test_<id>_*.py (hidden tests)."),
     resume: bool = typer.Option(False, "--resume", help="Keep exercises an interrupted run already graded; grade the rest."),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Random seed for everything graded (same seed, same grades)."),
+    isolation: str = typer.Option("auto", "--isolation", help="How learners' code is sealed off: auto (bubblewrap, or stop and say why), bubblewrap, or process (limits only: their code runs as you, with your files in reach)."),
 ) -> None:
     """Grade a whole class: gradebook, Gradescope results and HTML feedback, every learner's code isolated."""
     from hnml_tutor.classroom.display import GradingDisplay, render_grader_errors, render_summary
     from hnml_tutor.classroom.run import GradeSettings, grade_class
 
     settings = GradeSettings(exercises=load_curriculum().select(exercises), workers=workers, timeout=timeout,
-                             memory_mb=memory, tests_dir=tests, seed=seed, resume=resume)
+                             memory_mb=memory, tests_dir=tests, seed=seed, resume=resume, isolation=isolation)
     console = _console()
     try:
         with GradingDisplay(console) as display:

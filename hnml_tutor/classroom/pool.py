@@ -70,6 +70,7 @@ class _Worker:
     task: Task | None = None
     started: float = 0.0
     done: int = 0
+    learner: str | None = None  # whose jail the worker holds: its next task is that learner's if any is left
 
 
 @dataclass
@@ -121,7 +122,8 @@ class WorkerPool:
             while pending or any(w.task for w in workers):
                 for worker in workers:
                     if worker.task is None and pending:
-                        worker.task, worker.started = pending.popleft(), time.monotonic()
+                        worker.task, worker.started = self._next_for(worker, workers), time.monotonic()
+                        worker.learner = worker.task.learner
                         worker.connection.send(worker.task)
                         on_start(worker.task)
                 busy = [w for w in workers if w.task is not None]
@@ -133,6 +135,21 @@ class WorkerPool:
             for worker in workers:
                 self._retire(worker, kill=worker.task is not None)
             stop_marked(self.run_id + ":")
+
+    def _next_for(self, worker: _Worker, workers: list[_Worker]) -> Task:
+        """The next task for ``worker``: more of the learner whose jail it holds, else a learner nobody holds.
+
+        Each worker starts a fresh jail (and imports TensorFlow in it) per learner; keeping a learner's
+        exercises on one worker pays that once per learner instead of once per learner per worker.
+        """
+        pending = self._pending
+        held = {w.learner for w in workers if w is not worker and w.task is not None}
+        for wanted in (lambda t: t.learner == worker.learner, lambda t: t.learner not in held):
+            for position, task in enumerate(pending):
+                if wanted(task):
+                    del pending[position]
+                    return task
+        return pending.popleft()
 
     def _collect(self, worker: _Worker, on_done, more_to_do: bool) -> _Worker:
         """Hand on ``worker``'s outcome if it has one; replace the worker if it died or overran."""

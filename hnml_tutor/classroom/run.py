@@ -46,6 +46,7 @@ class GradeSettings:
     tests_dir: Path | None = None
     seed: int = DEFAULT_SEED
     resume: bool = False
+    isolation: str = "auto"  # auto | bubblewrap | process (see hnml_tutor.sandbox.isolation)
 
     def time_limit(self, exercise: Exercise) -> float:
         return self.timeout or exercise.time_limit
@@ -170,6 +171,9 @@ class ClassGrading:
     def _grade(self, find_learners) -> ClassResult:
         started = time.monotonic()
         settings = self.settings
+        from hnml_tutor.sandbox.isolation import for_instructor
+
+        self.isolation = for_instructor(settings.isolation)  # no sandbox, no grading, unless opted out
         for name in sorted({e.dataset for e in settings.exercises}):
             datasets.load_arrays(name)  # no data: one clear message now, not a zero for every learner
         hidden = collect_hidden_tests(settings.tests_dir, load_curriculum())
@@ -223,6 +227,7 @@ class ClassGrading:
                     files=submission.files, time_limit=self.settings.time_limit(exercise),
                     memory_mb=self.settings.memory_mb, max_points=max_points, seed=self.settings.seed,
                     fingerprint=fingerprint, hidden_files=tuple(str(p) for p in hidden.files_for(exercise.id)),
+                    isolation=self.isolation,
                 ))
         for outcome in decided:
             self._record(outcome)

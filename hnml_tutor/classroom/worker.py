@@ -39,6 +39,7 @@ class Task:
     fingerprint: str
     hidden_files: tuple[str, ...] = ()
     attempt: int = 0  # 1 when this is the second go after the grader itself broke
+    isolation: str = "bubblewrap"  # as resolved by the coordinator: "bubblewrap" or "process"
 
     @property
     def key(self) -> tuple[str, str]:
@@ -106,7 +107,7 @@ def serve(connection, scratch: str, log_path: str, marker: str) -> None:
     tempfile.tempdir = None  # pick up TMPDIR: sandbox job folders then live inside the run's scratch folder
     from hnml_tutor.sandbox import WarmLauncher
 
-    launcher = WarmLauncher()  # TensorFlow imported once per worker (cold children where fork is unsafe)
+    launcher, learner = None, None
     try:
         while True:
             try:
@@ -115,7 +116,14 @@ def serve(connection, scratch: str, log_path: str, marker: str) -> None:
                 return
             if task is None:
                 return
+            if learner != task.learner and launcher is not None:
+                launcher.close()  # a fresh jail for every learner: nothing of one learner's run meets the next
+                launcher = None
+            if launcher is None:
+                # TensorFlow is imported once per learner per worker (cold children where fork is unsafe).
+                launcher, learner = WarmLauncher(task.isolation), task.learner
             outcome = grade_task(task, Path(scratch), launcher)
             connection.send(outcome.to_dict())
     finally:
-        launcher.close()
+        if launcher is not None:
+            launcher.close()

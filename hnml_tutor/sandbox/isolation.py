@@ -99,6 +99,23 @@ def resolve(explicit: str | None = None) -> str:
     return PROCESS
 
 
+def for_instructor(explicit: str | None) -> str:
+    """The level instructor grading uses: never a quiet fall-back to process limits (it needs the opt-in)."""
+    choice = requested_isolation(explicit or AUTO)
+    if choice == AUTO and bubblewrap_problem():
+        raise TutorError(f"Learner code cannot be sealed off here: {bubblewrap_problem()}.",
+                         "Install bubblewrap, or pass `--isolation process` to grade with process limits only "
+                         "(learners' code then runs as you, with your files in reach).")
+    return resolve(choice)
+
+
+def fallback_note(level: str) -> str:
+    """One line for a learner whose ``check`` runs with process limits only, or "" when sealed."""
+    if level != PROCESS or requested_isolation() == PROCESS:
+        return ""
+    return f"Note: your code runs with process limits only ({bubblewrap_problem()})."
+
+
 def _copy_runtime(target: Path) -> None:
     package = Path(__file__).resolve().parent.parent
     (target / "hnml_tutor" / "sandbox").mkdir(parents=True)
