@@ -162,8 +162,13 @@ def _secret_paths() -> list[Path]:
 
 
 def _python_trees() -> list[Path]:
+    """Python itself and its installed packages; never other ``sys.path`` entries (a project folder, tests)."""
+    import site
+    import sysconfig
+
     trees = {Path(sys.base_prefix), Path(sys.prefix), Path(os.path.realpath(sys.executable)).parent.parent}
-    trees.update(Path(entry) for entry in sys.path if entry and os.path.exists(entry))
+    trees.update(Path(path) for path in sysconfig.get_paths().values() if os.path.exists(path))
+    trees.update(Path(path) for path in site.getsitepackages() if os.path.exists(path))
     resolved = sorted({Path(os.path.realpath(tree)) for tree in trees}, key=lambda p: len(p.parts))
     kept: list[Path] = []
     for tree in resolved:

@@ -1,0 +1,210 @@
+"""Learner code in a bubblewrap jail: what it can reach, what outlives it, and a hostile class graded for real.
+
+Every test here runs where bubblewrap works (CI installs it); elsewhere they are skipped with the reason,
+and the process-limits fall-back is covered by the rest of the suite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from classroom_helpers import strays_after_grace
+from hnml_tutor.cache import cache_dir
+from hnml_tutor.resources import graders_dir, solutions_dir
+from hnml_tutor.sandbox import Call, Limits, cleanup, run
+from hnml_tutor.sandbox.isolation import BUBBLEWRAP, bubblewrap_problem
+
+pytestmark = pytest.mark.skipif(bool(bubblewrap_problem()), reason=f"no bubblewrap here: {bubblewrap_problem()}")
+
+REPO = Path(__file__).resolve().parent.parent
+
+LOOK_AROUND = """
+import os, socket, sys
+
+def look(paths):
+    seen = {}
+    for name in ("hnml_tutor.graders", "hnml_tutor.reference", "hnml_tutor.solutions", "hnml_tutor.classroom"):
+        try:
+            __import__(name)
+            seen[name] = "importable"
+        except ImportError:
+            pass
+    for path in paths:
+        if os.path.exists(path):
+            seen[path] = "visible"
+    for path in ("/", "/usr", "/run", sys.prefix, os.path.dirname(os.__file__)):
+        try:
+            with open(os.path.join(path, "planted.txt"), "w") as handle:
+                handle.write("x")
+            seen[path] = "writable"
+        except OSError:
+            pass
+    try:
+        socket.create_connection(("1.1.1.1", 53), timeout=2)
+        seen["network"] = "reachable"
+    except OSError:
+        pass
+    others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, os.getpid(), os.getppid())]
+    if others:
+        seen["processes"] = ",".join(open(f"/proc/{p}/cmdline").read().replace("\\0", " ")[:80] for p in others)
+    return seen
+"""
+
+
+def _secrets(tmp_path: Path) -> list[str]:
+    """What no learner may see: the tutor's package, answers, graders and cache, the project, another learner's
+    copy, the data's real location and the machine's own secrets."""
+    other_learner = tmp_path / "other-learner" / "02_preprocess.py"
+    other_learner.parent.mkdir()
+    other_learner.write_text("def preprocess(images):\n    return images / 255\n")
+    return [str(solutions_dir()), str(graders_dir()), str(cache_dir()), str(REPO / "pyproject.toml"), str(other_learner),
+            os.environ.get("HNML_TUTOR_DATA", "/nonexistent") + "/mnist", "/etc/shadow", str(Path.home() / ".pyenv"
+            / "version")]
+
+
+@pytest.mark.parametrize("kind", ["cold", "warm"])
+def test_learner_code_sees_nothing_of_the_tutor_or_the_machine(tmp_path, kind, warm_launcher):
+    from hnml_tutor.sandbox import ColdLauncher
+
+    launcher = ColdLauncher() if kind == "cold" else warm_launcher
+    assert launcher.isolation == BUBBLEWRAP
+    source = tmp_path / "spy.py"
+    source.write_text(LOOK_AROUND)
+    result = run(source, (Call("look", (_secrets(tmp_path),)),), Limits(time_limit=30), launcher=launcher)
+    try:
+        assert result.ok, (result.status, result.reason, result.output)
+        assert result.call("look").value == {}, "learner code reached what it must not"
+    finally:
+        cleanup(result)
+
+
+DETACHED = """
+import subprocess, sys
+
+def start(marker):
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", marker], start_new_session=True,
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen([sys.executable, "-c",
+        "import os, subprocess, sys, time\\n"
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', sys.argv[1]], start_new_session=True)\\n"
+        "os._exit(0)", marker])
+    child.wait()
+    return 1
+"""
+
+
+def _alive_with(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.parametrize("kind", ["cold", "warm"])
+def test_no_process_a_run_started_outlives_it(tmp_path, kind, warm_launcher):
+    from hnml_tutor.sandbox import ColdLauncher
+
+    launcher = ColdLauncher() if kind == "cold" else warm_launcher
+    marker = f"hnml-detached-{kind}-{os.getpid()}-{time.monotonic_ns()}"
+    source = tmp_path / "daemon.py"
+    source.write_text(DETACHED)
+    result = run(source, (Call("start", (marker,)),), Limits(time_limit=30), launcher=launcher)
+    cleanup(result)
+    assert result.ok and result.call("start").value == 1, (result.status, result.reason, result.output)
+    deadline = time.monotonic() + 5
+    while _alive_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _alive_with(marker) == []
+
+
+# --- a hostile class, graded for real -------------------------------------------------------------------------
+
+ATTACKER = """
+import glob, os, subprocess, sys
+
+SOLUTION = {solution!r}
+TARGETS = {targets!r}
+DAEMON = '''
+import glob, os, sys, time
+solution, targets = sys.argv[1], sys.argv[2:]
+for _ in range(600):
+    for pattern in ["/tmp/**/02_preprocess.py", *targets]:
+        for path in glob.glob(pattern, recursive=True):
+            try:
+                with open(path, "w") as handle:
+                    handle.write(solution if "friend" in path else "def preprocess(images):\\\\n    return images\\\\n")
+            except OSError:
+                pass
+    time.sleep(0.05)
+'''
+subprocess.Popen([sys.executable, "-c", DAEMON, SOLUTION, *TARGETS], start_new_session=True, env={{}},
+                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def preprocess(images):
+    for name in ("hnml_tutor.solutions", "hnml_tutor.graders", "hnml_tutor.reference"):
+        try:
+            module = __import__(name, fromlist=["*"])
+        except ImportError:
+            continue
+        return images / 255.0  # the answers were in reach: a pass this learner did not earn
+    raise RuntimeError("nothing to steal")
+"""
+
+
+def _workspace(folder: Path, files: dict[str, str]) -> None:
+    from hnml_tutor.curriculum import load_curriculum
+
+    (folder / "exercises").mkdir(parents=True)
+    curriculum = load_curriculum()
+    for exercise_id, text in files.items():
+        (folder / "exercises" / curriculum.resolve(exercise_id).filename).write_text(text)
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and ".hnml-grade" not in p.parts}
+
+
+def test_a_hostile_learner_changes_nobody_elses_grade_and_nothing_after_the_run(tmp_path):
+    from hnml_tutor.curriculum import load_curriculum
+
+    curriculum = load_curriculum()
+    stub = curriculum.resolve("02").stub_path.read_text()
+    solution = curriculum.resolve("02").solution_path.read_text()
+    subs, out = tmp_path / "submissions", tmp_path / "out"
+    targets = [str(subs / "**" / "*.py"), str(out / "gradebook.csv"), str(out / "results" / "*.json"),
+               str(cache_dir() / "**" / "*"), str(solutions_dir() / "*.py"), str(graders_dir() / "*.py")]
+    _workspace(subs / "honest", {"02": solution})
+    _workspace(subs / "friend", {"02": stub})
+    _workspace(subs / "attacker", {"02": ATTACKER.format(solution=solution, targets=targets)})
+    graders_before = {p.name: p.read_bytes() for p in graders_dir().glob("*.py")}
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    finished = subprocess.run([sys.executable, "-m", "hnml_tutor", "grade", str(subs), "--out", str(out), "-e", "02",
+                               "--workers", "2"], capture_output=True, text=True, env=env, timeout=600)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    rows = {line.split(",")[0]: line.split(",") for line in (out / "gradebook.csv").read_text().splitlines()[1:]}
+    maximum = rows["honest"][-1]
+    assert rows["honest"][-2] == maximum, rows  # full marks, whatever the attacker's daemon wrote
+    assert float(rows["friend"][-2]) == 0 and float(rows["attacker"][-2]) == 0, rows
+    attacker = json.loads((out / "results" / "attacker.json").read_text())
+    assert "nothing to steal" in json.dumps(attacker)
+    before = _snapshot(out)
+    time.sleep(15)
+    assert _snapshot(out) == before, "OUT changed after grade exited"
+    assert {p.name: p.read_bytes() for p in graders_dir().glob("*.py")} == graders_before
+    assert strays_after_grace() == []
+    assert not list(tmp_path.glob("hnml-*")), "scratch folders were left behind"
