@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from hnml_tutor.graders.mistakes import hint_for_error
+from hnml_tutor.graders.model_guard import ModelRefused, check_model_file
 from hnml_tutor.graders.vocabulary import describe, fail
 from hnml_tutor.sandbox import SandboxRun
 from hnml_tutor.transport import ModelFile, ModelSaveError
@@ -120,7 +121,13 @@ def finish_prewarm() -> None:
 
 
 def load_returned_model(value: Any, what: str):
-    """Load a model the learner returned (``safe_mode=True``), failing with a reason when impossible."""
+    """Load a model the learner returned (``safe_mode=True``), failing with a reason when impossible.
+
+    The archive is sized first (:mod:`~hnml_tutor.graders.model_guard`): loading builds every layer before
+    reading a weight, so an oversized or crafted model is refused before the grader allocates anything.
+    ``value`` came through :func:`hnml_tutor.transport.decode_value`, so its file is the grader's copy of
+    a regular file of the job folder; a pipe, a link or a folder stood there instead arrives as an Opaque.
+    """
     if isinstance(value, ModelSaveError):
         fail(f"{what} could not be saved, so the grader can't inspect it.",
              found=value.message,
@@ -128,6 +135,10 @@ def load_returned_model(value: Any, what: str):
     if not isinstance(value, ModelFile):
         fail(f"{what} should be a Keras model.", expected="a keras.Model (e.g. keras.Sequential)",
              found=describe(value))
+    try:
+        check_model_file(value.path)
+    except ModelRefused as refused:
+        fail(f"{what} was not loaded: {refused.problem}.", found=refused.found, hint=refused.fix)
     try:
         return value.load()
     except Exception as error:  # unsafe or broken models are the learner's to fix
