@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from hnml_tutor.graders.mistakes import hint_for_error
-from hnml_tutor.graders.model_guard import ModelRefused, check_model_file
+from hnml_tutor.graders.model_guard import REBUILD_FIX, ModelRefused, check_model_file
 from hnml_tutor.graders.vocabulary import describe, fail
 from hnml_tutor.sandbox import SandboxRun
-from hnml_tutor.transport import ModelFile, ModelSaveError
+from hnml_tutor.transport import ModelFile, ModelSaveError, Opaque
 
 def _format_error(error: dict, filename: str) -> str:
     lines = []
@@ -132,6 +132,9 @@ def load_returned_model(value: Any, what: str):
         fail(f"{what} could not be saved, so the grader can't inspect it.",
              found=value.message,
              hint="Build the model from Keras' own layers (no Lambda layers or custom classes).")
+    if isinstance(value, Opaque) and value.type_name == "model":
+        fail(f"{what} was a model, but the file it was saved to could not be read back.", found=value.text,
+             hint=REBUILD_FIX)
     if not isinstance(value, ModelFile):
         fail(f"{what} should be a Keras model.", expected="a keras.Model (e.g. keras.Sequential)",
              found=describe(value))

@@ -97,14 +97,14 @@ class ModelSize:
     largest: LayerSize | None
 
 
-_REBUILD_FIX = ("Return the model itself and let the grader save it; don't replace `model.save` or write "
+REBUILD_FIX = ("Return the model itself and let the grader save it; don't replace `model.save` or write "
                 "the file by hand.")
 _BUILT_IN_FIX = ("Build the model from Keras' own layers (keras.layers.Dense, Conv2D, MaxPooling2D, Flatten, "
                  "Dropout, …) inside keras.Sequential or the functional API.")
 
 
 def _malformed(found: str) -> ModelRefused:
-    return ModelRefused("it is not a .keras file the grader can check before loading it", found, _REBUILD_FIX)
+    return ModelRefused("it is not a .keras file the grader can check before loading it", found, REBUILD_FIX)
 
 
 # --- the archive ---------------------------------------------------------------------------------------------
