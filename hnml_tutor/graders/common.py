@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from hnml_tutor.graders.mistakes import hint_for_error
+from hnml_tutor.graders.model_guard import REBUILD_FIX, ModelRefused, check_model_file
 from hnml_tutor.graders.vocabulary import describe, fail
 from hnml_tutor.sandbox import SandboxRun
-from hnml_tutor.transport import ModelFile, ModelSaveError
+from hnml_tutor.transport import ModelFile, ModelSaveError, Opaque
 
 def _format_error(error: dict, filename: str) -> str:
     lines = []
@@ -120,14 +121,27 @@ def finish_prewarm() -> None:
 
 
 def load_returned_model(value: Any, what: str):
-    """Load a model the learner returned (``safe_mode=True``), failing with a reason when impossible."""
+    """Load a model the learner returned (``safe_mode=True``), failing with a reason when impossible.
+
+    The archive is sized first (:mod:`~hnml_tutor.graders.model_guard`): loading builds every layer before
+    reading a weight, so an oversized or crafted model is refused before the grader allocates anything.
+    ``value`` came through :func:`hnml_tutor.transport.decode_value`, so its file is the grader's copy of
+    a regular file of the job folder; a pipe, a link or a folder stood there instead arrives as an Opaque.
+    """
     if isinstance(value, ModelSaveError):
         fail(f"{what} could not be saved, so the grader can't inspect it.",
              found=value.message,
              hint="Build the model from Keras' own layers (no Lambda layers or custom classes).")
+    if isinstance(value, Opaque) and value.type_name == "model":
+        fail(f"{what} was a model, but the file it was saved to could not be read back.", found=value.text,
+             hint=REBUILD_FIX)
     if not isinstance(value, ModelFile):
         fail(f"{what} should be a Keras model.", expected="a keras.Model (e.g. keras.Sequential)",
              found=describe(value))
+    try:
+        check_model_file(value.path)
+    except ModelRefused as refused:
+        fail(f"{what} was not loaded: {refused.problem}.", found=refused.found, hint=refused.fix)
     try:
         return value.load()
     except Exception as error:  # unsafe or broken models are the learner's to fix

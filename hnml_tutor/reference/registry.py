@@ -5,7 +5,9 @@ images) is called at most once per process. An expensive one (a trained model) a
 function: that runs once per machine, seeded, into a folder of the tutor's cache, and the provider then
 loads what it wrote. The folder's name carries the provider's version, the Keras version and a digest of
 the curriculum's providers and solutions, so a change to any of them builds afresh instead of reusing a
-stale model.
+stale model. The folder is sealed when built (a manifest of each file's SHA-256, see
+:mod:`hnml_tutor.cache`) and checked on every :func:`get`: a file changed, added or removed, or a manifest
+edited to match, makes the entry be built again before anything reads it.
 
 The curriculum's providers live in ``references.py`` of its graders folder, imported on first use, so an
 exercise that needs a new artefact registers it there and no engine module changes.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import re
 import shutil
 import sys
@@ -25,7 +28,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
-from hnml_tutor.cache import cache_dir
+from hnml_tutor.cache import cache_dir, discard, note_rebuild, seal_folder, seal_problem
 from hnml_tutor.locks import exclusive
 
 
@@ -126,21 +129,24 @@ def _folder_name(found: Provider) -> str:
 
 
 def _built_folder(found: Provider) -> Path:
-    """The provider's folder in the cache, built first if this machine has none (one builder at a time)."""
+    """The provider's folder in the cache, verified against its seal; built first (one builder at a time)
+    if this machine has none, and built again if it is not exactly what was sealed."""
     root = cache_dir() / "reference"
     root.mkdir(parents=True, exist_ok=True)
     folder = root / _folder_name(found)
-    done = folder / ".complete"
-    if done.is_file():
+    if seal_problem(folder, folder.name) is None:
         return folder
     with exclusive(root / ".lock"):  # the others wait, then reuse what the first one built
-        if done.is_file():
+        problem = seal_problem(folder, folder.name)
+        if problem is None:
             return folder
+        if os.path.lexists(folder):
+            note_rebuild(f"reference/{folder.name}", problem)
         staging = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
         try:
             found.build(staging)
-            (staging / ".complete").write_text(found.name)
-            shutil.rmtree(folder, ignore_errors=True)  # a half-built folder from an interrupted run
+            seal_folder(staging, folder.name)
+            discard(folder)  # a damaged entry, or a half-built folder from an interrupted run
             staging.replace(folder)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -148,11 +154,19 @@ def _built_folder(found: Provider) -> Path:
 
 
 def get(name: str) -> Any:
-    """The artefact registered as ``name``, made (or built and cached) on first use in this process."""
-    if name in _MADE:
+    """The artefact registered as ``name``, made (or built and cached) on first use in this process.
+
+    A cached artefact's folder is verified on every request, even when this process made the artefact
+    before: what was made keeps what it read in memory, but files it names (a model the child loads) are
+    read again later, so they must still be the ones that were sealed.
+    """
+    if name in _MADE and _PROVIDERS[name].build is None:
         return _MADE[name]
     found = _provider(name)
-    made = found.make(_built_folder(found)) if found.build else found.make()
+    folder = _built_folder(found) if found.build else None
+    if name in _MADE:
+        return _MADE[name]
+    made = found.make(folder) if found.build else found.make()
     if not found.fresh:
         _MADE[name] = made
     return made
