@@ -187,7 +187,10 @@ def discard(folder: Path) -> None:
     if aside.is_dir() and not aside.is_symlink():
         shutil.rmtree(aside, ignore_errors=True)
     else:
-        aside.unlink(missing_ok=True)
+        try:
+            aside.unlink(missing_ok=True)
+        except OSError:
+            pass  # a read-only cache (a learner's jail): the damaged entry is only ignored
 
 
 def note_rebuild(entry: str, reason: str) -> None:
