@@ -247,13 +247,11 @@ def grade(
     show_hidden: bool = typer.Option(False, "--show-hidden", help="Show hidden tests' results in the learners' feedback pages (default: only in the gradebook, and on Gradescope once grades are published)."),
     resume: bool = typer.Option(False, "--resume", help="Keep exercises an interrupted run already graded (if their seal verifies); grade the rest."),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Random seed for everything graded (same seed, same grades)."),
-    verify: Optional[Path] = typer.Option(None, "--verify", metavar="OUT", help="Grade nothing: check every file an earlier `grade --out OUT` wrote against its seal (an HMAC with your key in ~/.config/hnml-tutor/grading.key) and name any that changed since. Exit 1 when one did."),
+    verify: Optional[Path] = typer.Option(None, "--verify", metavar="OUT", help="Grade nothing: check the files an earlier `grade --out OUT` wrote against their seals and name any that changed since (exit 1 if one did)."),
 ) -> None:
     """Grade a whole class: gradebook, Gradescope results and HTML feedback, every learner's code isolated.
 
-    Every results file, feedback page, the gradebook and each --resume record is sealed with an HMAC keyed
-    by your grading key (kept outside OUT; HNML_TUTOR_GRADING_KEY_FILE names another file), so
-    `hnml-tutor grade --verify OUT` can tell whether anything was changed after grading.
+    Everything written is sealed with an HMAC keyed by your grading key (~/.config/hnml-tutor/grading.key, or HNML_TUTOR_GRADING_KEY_FILE); `grade --verify OUT` names any file changed since.
     """
     if verify is not None:
         _verify_grades(verify)

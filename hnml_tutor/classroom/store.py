@@ -100,6 +100,7 @@ class OutputFolder:
                 f"{self.root} already holds files that hnml-tutor grade did not write; nothing was changed.",
                 "Give --out a new or empty folder (or one an earlier `hnml-tutor grade` wrote).",
             )
+        self.key  # load (or make) the key now: a key problem stops the run before any earlier grades are cleared
         if resume and not self.outcomes_dir.is_dir():
             raise TutorError(f"There is no earlier grading run in {self.root} to resume.",
                              "Run the same command without --resume to grade everyone.")
@@ -112,7 +113,6 @@ class OutputFolder:
                     shutil.rmtree(path)
                 elif path.exists():
                     path.unlink()
-        self.key  # load (or create) the key before anything is graded: a key problem stops the run up front
         self.outcomes_dir.mkdir(parents=True, exist_ok=True)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
 
