@@ -237,23 +237,36 @@ def dev_check(
 @app.command()
 @friendly
 def grade(
-    submissions: Path = typer.Argument(..., help="Folder with one learner per child: a workspace folder or a .zip of one."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder for gradebook.csv, results/ and feedback/."),
+    submissions: Optional[Path] = typer.Argument(None, help="Folder with one learner per child: a workspace folder or a .zip of one."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for gradebook.csv, results/ and feedback/ (required to grade)."),
     exercises: Optional[str] = typer.Option(None, "--exercises", "-e", help="Which exercises, e.g. 01-07 or 2,5 (default: all)."),
     workers: int = typer.Option(os.cpu_count() or 1, "--workers", "-j", min=1, help="Grading processes working in parallel (default: the number of cores)."),
     timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Seconds a learner's code may run per exercise (default: each exercise's own limit)."),
     memory: int = typer.Option(DEFAULT_MEMORY_MB, "--memory", min=256, help="MiB of memory a learner's code may use per exercise."),
     tests: Optional[Path] = typer.Option(None, "--tests", help="Folder of instructor-only tests named test_<id>_*.py (hidden tests)."),
-    resume: bool = typer.Option(False, "--resume", help="Keep exercises an interrupted run already graded; grade the rest."),
+    show_hidden: bool = typer.Option(False, "--show-hidden", help="Show hidden tests' results in the learners' feedback pages (default: only in the gradebook, and on Gradescope once grades are published)."),
+    resume: bool = typer.Option(False, "--resume", help="Keep exercises an interrupted run already graded (if their seal verifies); grade the rest."),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Random seed for everything graded (same seed, same grades)."),
     isolation: str = typer.Option("auto", "--isolation", help="How learners' code is sealed off: auto (bubblewrap, or stop and say why), bubblewrap, or process (limits only: their code runs as you, with your files in reach)."),
+    verify: Optional[Path] = typer.Option(None, "--verify", metavar="OUT", help="Grade nothing: check the files an earlier `grade --out OUT` wrote against their seals and name any that changed since (exit 1 if one did)."),
 ) -> None:
-    """Grade a whole class: gradebook, Gradescope results and HTML feedback, every learner's code isolated."""
+    """Grade a whole class: gradebook, Gradescope results and HTML feedback, every learner's code isolated.
+
+    Everything written is sealed with an HMAC keyed by your grading key (~/.config/hnml-tutor/grading.key, or HNML_TUTOR_GRADING_KEY_FILE); `grade --verify OUT` names any file changed since.
+    """
+    if verify is not None:
+        _verify_grades(verify)
+        return
+    if submissions is None or out is None:
+        raise TutorError("grade needs the submissions folder and --out.",
+                         "For example: `hnml-tutor grade submissions/ --out grades/` "
+                         "(or `hnml-tutor grade --verify grades/` to check earlier grades).")
     from hnml_tutor.classroom.display import GradingDisplay, render_grader_errors, render_summary
     from hnml_tutor.classroom.run import GradeSettings, grade_class
 
     settings = GradeSettings(exercises=load_curriculum().select(exercises), workers=workers, timeout=timeout,
-                             memory_mb=memory, tests_dir=tests, seed=seed, resume=resume, isolation=isolation)
+                             memory_mb=memory, tests_dir=tests, seed=seed, resume=resume, isolation=isolation,
+                             show_hidden=show_hidden)
     console = _console()
     try:
         with GradingDisplay(console) as display:
@@ -263,6 +276,10 @@ def grade(
                                     f"{out}; run the same command with --resume to carry on.")
         raise typer.Exit(130) from None
     console.print(terminal.warnings([f"skipped {note}" for note in result.skipped]))
+    if result.unsealed:
+        console.print(terminal.warnings([
+            f"{result.unsealed} stored exercise(s) were graded again because their seal did not verify "
+            "(changed since they were graded, damaged, or sealed with another key)."]))
     render_summary(console, result.exercise_ids, result.outcomes)
     console.print(f"Graded {result.graded} exercise(s)" + (f", reused {result.reused} from the earlier run" if result.reused else "")
                   + (f", {result.regraded} of them twice after a grader error" if result.regraded else "")
@@ -273,6 +290,24 @@ def grade(
     if result.grader_errors:
         render_grader_errors(_console(stderr=True), result.grader_errors)
         raise typer.Exit(1)
+
+
+def _verify_grades(out: Path) -> None:
+    """``grade --verify OUT``: name every graded file that changed since grading; exit 1 when any did."""
+    from hnml_tutor.classroom.store import OutputFolder
+
+    report = OutputFolder(out).verify()
+    console = _console()
+    problems = ([f"changed since grading: {name}" for name in report.changed]
+                + [f"sealed but gone: {name}" for name in report.missing]
+                + [f"not written by grade (no seal): {name}" for name in report.unsealed])
+    if not problems:
+        console.print(f"All {report.checked} sealed file(s) in {out} are as `grade` wrote them.")
+        return
+    console.print(terminal.warnings(problems))
+    console.print(f"{len(problems)} problem(s) in {out}; {report.checked} sealed file(s) checked. "
+                  "Grade again (without --resume) to rewrite the results from the submissions.")
+    raise typer.Exit(EXIT_FAILED)
 
 
 @app.command("gradescope-bundle")
@@ -319,7 +354,11 @@ def gradescope_run(
         return
     if submission is None:
         raise TutorError("No submission folder given.", "run_autograder passes /autograder/submission.")
-    gradescope.grade_submission(submission, results, config)
+    failure = gradescope.grade_submission(submission, results, config)
+    if failure is not None:  # the instructor reads run_autograder's stdout; Gradescope shows "autograder failed"
+        _console().print(f"The autograder failed as a whole, so no score was recorded:\n{failure}", markup=False,
+                         soft_wrap=True)
+        raise typer.Exit(EXIT_FAILED)
 
 
 def main() -> None:

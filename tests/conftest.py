@@ -17,6 +17,9 @@ def pytest_configure(config):
     os.environ.setdefault("HNML_TUTOR_DATA", str(SHARED_DATA))
     os.environ["HNML_TUTOR_OFFLINE"] = "1"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # grade seals its results with the instructor's key; tests must not make one in the real ~/.config.
+    os.environ.setdefault("HNML_TUTOR_GRADING_KEY_FILE", os.path.join(tempfile.mkdtemp(prefix="hnml-tutor-test-key-"),
+                                                                      "grading.key"))
     if "HNML_TUTOR_CACHE" not in os.environ:
         # One cache for the whole run: the reference model is trained once, then reused by every test.
         os.environ["HNML_TUTOR_CACHE"] = tempfile.mkdtemp(prefix="hnml-tutor-test-cache-")

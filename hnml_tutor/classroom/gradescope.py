@@ -5,6 +5,18 @@ every submission, with the learner's files in ``/autograder/submission`` and the
 ``/autograder/results/results.json``. The zip carries everything that image needs and cannot download at
 grading time: hnml-tutor's own source, the data sets (as IDX files, verified on load), the instructor's
 hidden tests and the grading settings. Inside, grading is exactly ``hnml-tutor grade`` for one learner.
+
+The zip also pins the exact versions of hnml-tutor's dependencies installed where it was built
+(``constraints.txt``), so Gradescope grades with the libraries the instructor tried. ``setup.sh`` makes
+the container ready for isolation: an unprivileged ``hnml-learner`` user for learner code, bubblewrap when
+the image can install it, and the autograder's source, the installed package and the cache closed to
+everyone but root (who runs ``run_autograder``).
+
+A run that fails as a whole (no data, the grader could not start, every exercise a grader fault) is not
+a grade: Gradescope's results.json has no failure field, and a ``score`` of 0 would be recorded as the
+learner's. So such a run writes a results.json with only an ``output`` explaining what broke (no
+``score``, no ``tests``: not a valid result, which Gradescope reports as "The autograder failed to execute
+correctly") and ``run_autograder`` exits non-zero, with the same explanation on stdout for the instructor.
 """
 
 from __future__ import annotations
@@ -12,13 +24,17 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import platform
 import shutil
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
 from hnml_tutor import __version__, datasets
 from hnml_tutor.atomic import write_text_atomic
+from hnml_tutor.classroom import integrity
+from hnml_tutor.classroom.gradebook import results_json
 from hnml_tutor.classroom.run import ClassGrading, GradeSettings
 from hnml_tutor.curriculum import load_curriculum
 from hnml_tutor.defaults import DEFAULT_MEMORY_MB, DEFAULT_SEED
@@ -27,6 +43,8 @@ from hnml_tutor.resources import exercises_dir, solutions_dir
 
 CONFIG_NAME = "hnml-grade.json"
 SOURCE_DIR = "hnml-tutor"
+CONSTRAINTS_NAME = "constraints.txt"
+LEARNER_USER = "hnml-learner"
 LEARNER = "submission"
 EXECUTABLE = 0o100755 << 16
 REGULAR = 0o100644 << 16
@@ -55,9 +73,24 @@ if ! "$PYTHON" -m venv --help >/dev/null 2>&1 || ! "$PYTHON" -c 'import ensurepi
 fi
 "$PYTHON" -m venv "$ROOT/hnml-venv"
 "$ROOT/hnml-venv/bin/pip" install --quiet --upgrade pip
-"$ROOT/hnml-venv/bin/pip" install --quiet "$ROOT/source/hnml-tutor"
+# The exact versions of hnml-tutor's dependencies the instructor built this zip with.
+"$ROOT/hnml-venv/bin/pip" install --quiet -c "$ROOT/source/constraints.txt" "$ROOT/source/hnml-tutor"
+mkdir -p "$ROOT/hnml-cache"
 HNML_TUTOR_DATA="$ROOT/source/data" HNML_TUTOR_CACHE="$ROOT/hnml-cache" \
     "$ROOT/hnml-venv/bin/hnml-tutor" gradescope-run --prepare --config "$ROOT/source/hnml-grade.json"
+
+# Isolation. Learner code runs as an unprivileged user (run_autograder itself stays root), inside bubblewrap
+# where the container allows it; that user must not read the autograder's source and hidden tests, the
+# installed grader or the cache. The venv's other packages stay readable: learner code imports them.
+if ! id -u hnml-learner >/dev/null 2>&1; then
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin hnml-learner
+fi
+if ! { apt-get update >/dev/null 2>&1 && \
+       DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bubblewrap >/dev/null 2>&1; }; then
+    echo "hnml-tutor: bubblewrap could not be installed; learner code will run as hnml-learner without namespaces."
+fi
+PACKAGE_DIR="$("$ROOT/hnml-venv/bin/python" -c 'import hnml_tutor, os; print(os.path.dirname(hnml_tutor.__file__))')"
+chmod -R go-rwx "$ROOT/source" "$ROOT/hnml-cache" "$PACKAGE_DIR"
 """
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
@@ -73,9 +106,13 @@ cd "$ROOT"
     --config "$ROOT/source/hnml-grade.json"
 status=$?
 if [ ! -s "$ROOT/results/results.json" ]; then
-    printf '{"score": 0, "output": "The autograder could not run (exit code %s). Please tell your instructor.", "tests": []}\n' \
+    # No score: a 0 would be recorded as the learner's grade. Without one Gradescope reports a failed autograder.
+    printf '{"output": "The autograder could not run (exit code %s), so this submission was not graded. Please tell your instructor.", "extra_data": {"autograder_failed": true}}\n' \
         "$status" > "$ROOT/results/results.json"
+    echo "hnml-tutor gradescope-run wrote no results.json (exit code $status)."
+    if [ "$status" -eq 0 ]; then status=1; fi
 fi
+exit "$status"
 """
 
 
@@ -87,6 +124,48 @@ def _dependencies() -> list[str]:
         raise TutorError("hnml-tutor is not installed as a package, so its requirements are unknown.",
                          "Install it (`pip install -e .` in a clone) and run gradescope-bundle again.") from None
     return [r for r in requirements if "extra ==" not in r.replace("extra==", "extra ==")]
+
+
+def pinned_dependencies() -> tuple[list[str], list[str]]:
+    """``name==version`` for every package in the closure of hnml-tutor's requirements as installed here
+    (each requirement, then theirs, with the extras asked for; markers evaluated for this machine), and
+    the requirements that apply here but are not installed (left unpinned). Not the whole environment:
+    a build venv's tools have no business in the autograder."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pending = [(Requirement(text), "") for text in _dependencies()]
+    pins: dict[str, str] = {}
+    extras_done: dict[str, set[str]] = {}
+    absent: set[str] = set()
+    while pending:
+        requirement, extra = pending.pop()
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": extra}):
+            continue
+        name = canonicalize_name(requirement.name)
+        wanted = {canonicalize_name(e) for e in requirement.extras}
+        if name in extras_done and wanted <= extras_done[name]:
+            continue
+        try:
+            distribution = importlib.metadata.distribution(requirement.name)
+        except importlib.metadata.PackageNotFoundError:
+            absent.add(str(requirement))
+            continue
+        extras_done.setdefault(name, set()).update(wanted)
+        pins[name] = distribution.version
+        for text in distribution.requires or []:
+            for chosen in ("", *sorted(wanted)):
+                pending.append((Requirement(text), chosen))
+    return [f"{name}=={pins[name]}" for name in sorted(pins)], sorted(absent)
+
+
+def _constraints() -> str:
+    pins, absent = pinned_dependencies()
+    lines = [f"# hnml-tutor {__version__}'s dependencies exactly as installed where this autograder was built",
+             f"# (Python {platform.python_version()}, {platform.system()} {platform.machine()}); setup.sh installs with",
+             "# `pip install -c constraints.txt` so Gradescope grades with the same libraries."]
+    lines += [f"# not installed there, so left unpinned: {text}" for text in absent]
+    return "\n".join(lines + pins) + "\n"
 
 
 def _pyproject(packages: list[str]) -> str:
@@ -152,6 +231,7 @@ def write_bundle(target: Path, settings: GradeSettings, *, include_data: bool = 
             _add(zipped, "setup.sh", SETUP_SH.encode(), executable=True)
             _add(zipped, "run_autograder", RUN_AUTOGRADER.encode(), executable=True)
             _add(zipped, CONFIG_NAME, (json.dumps(config, indent=2) + "\n").encode())
+            _add(zipped, CONSTRAINTS_NAME, _constraints().encode())
             _add(zipped, f"{SOURCE_DIR}/pyproject.toml", _pyproject(_packages(files)).encode())
             for name, path in files.items():
                 _add(zipped, f"{SOURCE_DIR}/{name}", path.read_bytes())
@@ -197,21 +277,42 @@ def prepare(config_path: Path) -> None:
 
 
 def _failure_results(problem: str, fix: str) -> str:
-    return json.dumps({"score": 0.0, "output": f"{problem}\n\n{fix}".strip(), "tests": []}, indent=2) + "\n"
+    """results.json for a run that failed as a whole: what broke, and deliberately no score (see the top)."""
+    return json.dumps({"output": f"{problem}\n\n{fix}".strip(), "extra_data": {"autograder_failed": True}},
+                      indent=2) + "\n"
 
 
-def grade_submission(submission: Path, results: Path, config_path: Path) -> None:
-    """Grade Gradescope's one submission folder into ``results`` (always written, whatever happens)."""
+NOT_GRADED_FIX = "Your work was not graded and no score was recorded. Please tell your instructor."
+
+
+def grade_submission(submission: Path, results: Path, config_path: Path) -> str | None:
+    """Grade Gradescope's one submission folder into ``results`` (always written, whatever happens).
+
+    Returns None when the learner was graded, or what broke when the run failed as a whole; results.json
+    then holds that explanation and no score."""
+    started = time.monotonic()
     out = Path(tempfile.mkdtemp(prefix="hnml-gradescope-"))
     try:
         settings = _settings_from(config_path)
-        ClassGrading(Path(submission), out / "grades", settings).run_single(LEARNER)
-        write_text_atomic(results, (out / "grades" / "results" / f"{LEARNER}.json").read_text(encoding="utf-8"))
+        with integrity.throwaway_key(out / "grading.key"):
+            result = ClassGrading(Path(submission), out / "grades", settings).run_single(LEARNER)
+        outcomes = [result.outcomes[LEARNER][e] for e in result.exercise_ids if e in result.outcomes.get(LEARNER, {})]
+        if outcomes and all(outcome.grader_error for outcome in outcomes):
+            ids = ", ".join(o.exercise_id for o in outcomes)
+            write_text_atomic(results, _failure_results(  # the errors may name hidden tests: stdout only
+                f"The autograder itself failed on every exercise ({ids}), so nothing here says anything about "
+                "your code.", NOT_GRADED_FIX))
+            return "The grader failed on every exercise:\n" + "\n".join(f"- {o.exercise_id}: {o.grader_error}"
+                                                                        for o in outcomes)
+        write_text_atomic(results, results_json(outcomes, execution_time=time.monotonic() - started))
+        return None
     except TutorError as error:
-        write_text_atomic(results, _failure_results(error.problem, error.fix))
+        write_text_atomic(results, _failure_results(f"The autograder could not run: {error.problem}",
+                                                    f"{NOT_GRADED_FIX}\n(For the instructor: {error.fix})"))
+        return error.problem
     except Exception as error:  # Gradescope shows results.json; an empty one would hide what went wrong
         write_text_atomic(results, _failure_results(f"The autograder failed: {type(error).__name__}: {error}",
-                                                    "Please tell your instructor; your work was not graded."))
+                                                    NOT_GRADED_FIX))
         raise
     finally:
         shutil.rmtree(out, ignore_errors=True)

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hnml_tutor.curriculum import Curriculum
+from hnml_tutor.curriculum import Curriculum, load_curriculum
 from hnml_tutor.errors import TutorError
 
 HIDDEN_NAME = re.compile(r"^test_(\d\d)_\w*\.py$")
@@ -105,3 +105,12 @@ def _weigh(hidden: HiddenTests) -> None:
     if empty:
         raise TutorError(f"These hidden test files hold no tests: {', '.join(empty)}.",
                          "Each needs at least one function named test_… .")
+
+
+def visible_points(exercise_id: str, max_points: float) -> float:
+    """The part of an exercise's ``max_points`` learners may see before grades are published: what the manifest
+    says the exercise is worth. Anything beyond it is the instructor's hidden tests (see ``points_for``)."""
+    try:
+        return min(float(load_curriculum().resolve(exercise_id).points), max_points)
+    except TutorError:  # an exercise no longer in the manifest: nothing to tell hidden from visible by
+        return max_points

@@ -47,6 +47,7 @@ class GradeSettings:
     seed: int = DEFAULT_SEED
     resume: bool = False
     isolation: str = "auto"  # auto | bubblewrap | process (see hnml_tutor.sandbox.isolation)
+    show_hidden: bool = False  # hidden tests' checks in the learners' feedback pages (Gradescope shows them when published)
 
     def time_limit(self, exercise: Exercise) -> float:
         return self.timeout or exercise.time_limit
@@ -76,6 +77,7 @@ class ClassResult:
     graded: int = 0
     reused: int = 0
     regraded: int = 0  # tasks graded a second time because the grader itself broke on the first go
+    unsealed: int = 0  # stored outcomes --resume graded again because their seal did not verify
     wall_time: float = 0.0
 
     @property
@@ -142,7 +144,8 @@ class ClassGrading:
     def _write_learner(self, learner: str, *, announce: bool = True) -> None:
         outcomes = self._ordered(learner)
         self.output.write_text(self.output.results_file(learner), results_json(outcomes))
-        self.output.write_text(self.output.feedback_file(learner), render_feedback_html(learner, outcomes))
+        page = render_feedback_html(learner, outcomes, show_hidden=self.settings.show_hidden)
+        self.output.write_text(self.output.feedback_file(learner), page)
         if announce:
             self.observer.learner_done(learner, outcomes)
 
@@ -181,6 +184,7 @@ class ClassGrading:
         scratch = Path(tempfile.mkdtemp(prefix="hnml-grade-"))
         try:
             tasks = self._plan(find_learners(scratch / "unpacked"), hidden)
+            self.result.unsealed = len(self.output.rejected)
             self.observer.planned(len(tasks))
             if tasks:
                 (scratch / "tasks").mkdir()
