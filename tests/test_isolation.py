@@ -208,3 +208,65 @@ def test_a_hostile_learner_changes_nobody_elses_grade_and_nothing_after_the_run(
     assert {p.name: p.read_bytes() for p in graders_dir().glob("*.py")} == graders_before
     assert strays_after_grace() == []
     assert not list(tmp_path.glob("hnml-*")), "scratch folders were left behind"
+
+
+# --- user isolation (Gradescope: root, no user namespaces) ----------------------------------------------------
+
+def _account_runs_python(name: str) -> str:
+    """Why learner code cannot run as ``name`` here (not root, no such account, Python not reachable), or ""."""
+    import pwd
+
+    if os.geteuid() != 0:
+        return "needs root"
+    try:
+        account = pwd.getpwnam(name)
+    except KeyError:
+        return f"no account {name}"
+    try:
+        trial = subprocess.run([sys.executable, "-c", "import numpy"], user=account.pw_uid, group=account.pw_gid,
+                               capture_output=True)
+    except OSError:
+        trial = None
+    if trial is None or trial.returncode != 0:
+        return f"{name} cannot run {sys.executable} (a Python under a private home)"
+    return ""
+
+
+USER_PROBE = """
+import os, subprocess, sys
+
+def probe(private):
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", private + "-marker"], start_new_session=True)
+    reached = [path for path in (private, private + "/secret.txt") if os.access(path, os.R_OK)]
+    try:
+        open(private + "/planted.txt", "w").close()
+        reached.append("wrote into the grader's folder")
+    except OSError:
+        pass
+    from hnml_tutor import datasets
+    return {"uid": os.getuid(), "images": list(datasets.load_arrays("mnist")["x_test"].shape), "reached": reached}
+"""
+
+
+@pytest.mark.parametrize("kind", ["cold", "warm"])
+def test_user_isolation_runs_learner_code_as_the_unprivileged_account(tmp_path, kind, monkeypatch):
+    problem = _account_runs_python("nobody")
+    if problem:
+        pytest.skip(f"user isolation cannot be tried here: {problem}")
+    from hnml_tutor.sandbox import ColdLauncher, WarmLauncher
+
+    monkeypatch.setenv("HNML_TUTOR_LEARNER_USER", "nobody")
+    private = tmp_path / "grader-only"
+    private.mkdir(mode=0o700)
+    (private / "secret.txt").write_text("answers")
+    source = tmp_path / "probe.py"
+    source.write_text(USER_PROBE)
+    launcher = ColdLauncher("user") if kind == "cold" else WarmLauncher("user")
+    try:
+        result = run(source, (Call("probe", (str(private),)),), Limits(time_limit=60), launcher=launcher)
+    finally:
+        launcher.close()
+    cleanup(result)
+    assert result.ok, (result.status, result.reason, result.output)
+    assert result.call("probe").value == {"uid": 65534, "images": [10000, 28, 28], "reached": []}
+    assert _alive_with(f"{private}-marker") == []

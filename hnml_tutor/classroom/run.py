@@ -188,7 +188,9 @@ class ClassGrading:
             self.observer.planned(len(tasks))
             if tasks:
                 (scratch / "tasks").mkdir()
-                pool = WorkerPool(size=max(1, settings.workers), scratch=scratch / "tasks",
+                # All learners share one account in user isolation: one at a time, so none can reach another's run.
+                workers = 1 if self.isolation == "user" else max(1, settings.workers)
+                pool = WorkerPool(size=workers, scratch=scratch / "tasks",
                                   log_dir=self.output.logs_dir, run_id=secrets.token_hex(8))
                 pool.run(tasks, self.observer.started, self._finished)
                 self.result.regraded = pool.regraded

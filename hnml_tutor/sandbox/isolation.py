@@ -1,6 +1,6 @@
 """How far a learner's code is sealed off, and the bubblewrap jail that seals it (DESIGN.md, "Trust model").
 
-Two levels:
+Three levels:
 
 * ``bubblewrap`` (Linux, where Debian's ``bubblewrap`` is installed and user namespaces work): the child
   runs in its own mount, PID, network, IPC, UTS and user namespaces. It sees the system and Python
@@ -8,11 +8,18 @@ Two levels:
   writable folder (its job root) besides its own empty ``/tmp`` and ``/dev/shm`` (emptied after every run). It does not see the tutor's package, the reference solutions, the
   graders, hidden tests, the cache, OUT, other learners' copies or the network, and every process it
   starts dies with it.
+* ``user`` (where the grader is root but user namespaces are unavailable: Gradescope's containers,
+  Docker): the child runs as the unprivileged user ``hnml-learner`` (``HNML_TUTOR_LEARNER_USER``
+  overrides the name), which cannot read the autograder's source, hidden tests or cache (the Gradescope
+  bundle's ``setup.sh`` makes them private to root) nor write its results. It imports the same staged
+  copy of the child's modules, reads a public copy of the data, and after every run every process of
+  that user is killed. All learners share that one user, so instructor grading in this mode grades one
+  learner at a time.
 * ``process``: the child runs as the grader's user with the limits of :mod:`~hnml_tutor.sandbox.limits`
   and nothing more. Self-study ``check`` falls back to it with a one-line note; instructor grading needs
   ``--isolation process`` to accept it.
 
-``HNML_TUTOR_ISOLATION`` (``auto``, ``bubblewrap`` or ``process``) sets the default for the learner-facing
+``HNML_TUTOR_ISOLATION`` (``auto``, ``bubblewrap``, ``user`` or ``process``) sets the default for the learner-facing
 commands; ``auto`` picks the strongest level that works here.
 """
 
@@ -21,6 +28,8 @@ from __future__ import annotations
 import atexit
 import functools
 import os
+import pwd
+import signal
 import shutil
 import subprocess
 import sys
@@ -31,10 +40,13 @@ from pathlib import Path
 from hnml_tutor.errors import TutorError
 
 BUBBLEWRAP = "bubblewrap"
+USER = "user"
 PROCESS = "process"
 AUTO = "auto"
-CHOICES = (AUTO, BUBBLEWRAP, PROCESS)
+CHOICES = (AUTO, BUBBLEWRAP, USER, PROCESS)
 ENV_VAR = "HNML_TUTOR_ISOLATION"
+LEARNER_USER = "hnml-learner"
+LEARNER_USER_VAR = "HNML_TUTOR_LEARNER_USER"
 
 # Where things appear inside the jail.
 RUNTIME = "/run/hnml/lib"
@@ -80,33 +92,59 @@ def bubblewrap_problem() -> str:
     return ""
 
 
-def resolve(explicit: str | None = None) -> str:
-    """``bubblewrap`` or ``process``: what ``explicit`` (or the environment) asks for and this machine allows.
+def learner_account() -> pwd.struct_passwd | None:
+    """The unprivileged account learner code runs as in ``user`` isolation, if it exists."""
+    try:
+        return pwd.getpwnam(os.environ.get(LEARNER_USER_VAR) or LEARNER_USER)
+    except KeyError:
+        return None
 
-    ``auto`` falls back to ``process`` quietly (the caller says so); an explicit ``bubblewrap`` that cannot
-    work is an error that says why.
+
+def user_problem() -> str:
+    """Why learner code cannot run as the unprivileged learner account here, or "" when it can."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return "switching to the learner account needs the grader to run as root"
+    account = learner_account()
+    name = os.environ.get(LEARNER_USER_VAR) or LEARNER_USER
+    if account is None:
+        return f"there is no account {name!r} (the Gradescope bundle's setup.sh creates it)"
+    if account.pw_uid == 0:
+        return f"the account {name!r} is root"
+    return ""
+
+
+def resolve(explicit: str | None = None) -> str:
+    """``bubblewrap``, ``user`` or ``process``: what ``explicit`` (or the environment) asks for and this
+    machine allows.
+
+    ``auto`` takes the strongest that works and falls back to ``process`` quietly (the caller says so); an
+    explicit level that cannot work is an error that says why.
     """
     choice = requested_isolation(explicit)
     if choice == PROCESS:
         return PROCESS
-    problem = bubblewrap_problem()
-    if not problem:
+    if choice in (AUTO, BUBBLEWRAP) and not bubblewrap_problem():
         return BUBBLEWRAP
+    if choice in (AUTO, USER) and not user_problem():
+        return USER
     if choice == BUBBLEWRAP:
-        raise TutorError(f"Learner code cannot be isolated with bubblewrap here: {problem}.",
+        raise TutorError(f"Learner code cannot be isolated with bubblewrap here: {bubblewrap_problem()}.",
                          "Install bubblewrap, or pass `--isolation process` to run learner code with process "
                          "limits only.")
+    if choice == USER:
+        raise TutorError(f"Learner code cannot run as an unprivileged user here: {user_problem()}.",
+                         "Run as root with the account created, or pass `--isolation process`.")
     return PROCESS
 
 
 def for_instructor(explicit: str | None) -> str:
     """The level instructor grading uses: never a quiet fall-back to process limits (it needs the opt-in)."""
-    choice = requested_isolation(explicit or AUTO)
-    if choice == AUTO and bubblewrap_problem():
-        raise TutorError(f"Learner code cannot be sealed off here: {bubblewrap_problem()}.",
+    level = resolve(explicit or AUTO)
+    if level == PROCESS and requested_isolation(explicit or AUTO) != PROCESS:
+        raise TutorError(f"Learner code cannot be sealed off here: {bubblewrap_problem()}; and {user_problem()}.",
                          "Install bubblewrap, or pass `--isolation process` to grade with process limits only "
                          "(learners' code then runs as you, with your files in reach).")
-    return resolve(choice)
+    return level
 
 
 def fallback_note(level: str) -> str:
@@ -114,6 +152,85 @@ def fallback_note(level: str) -> str:
     if level != PROCESS or requested_isolation() == PROCESS:
         return ""
     return f"Note: your code runs with process limits only ({bubblewrap_problem()})."
+
+
+def end_learner_processes() -> None:
+    """Kill every process of the learner account (``user`` isolation, after each run): from a forked helper
+    that becomes that user, whose ``kill(-1)`` reaches exactly that user's processes, all at once."""
+    account = learner_account()
+    if account is None or account.pw_uid == 0:
+        return
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(account.pw_gid)
+            os.setuid(account.pw_uid)
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+        os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def hand_to_learner(folder: Path) -> None:
+    """Make a job folder the learner account's own (``user`` isolation): it writes there and nowhere else."""
+    account = learner_account()
+    for path in (folder, *folder.rglob("*")):
+        os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
+
+
+@functools.cache
+def public_root() -> Path:
+    """A folder every user may enter but not list (``user`` isolation): the staged runtime and the public
+    copy of the data live inside it, and the learner's job folders too."""
+    folder = Path(tempfile.mkdtemp(prefix="hnml-public-", dir="/tmp"))
+    atexit.register(shutil.rmtree, folder, True)
+    folder.chmod(0o711)
+    return folder
+
+
+@functools.cache
+def public_data() -> Path:
+    """A copy of the decoded data sets the learner account may read, as a cache folder of its own: the
+    tutor's cache stays private (it holds the reference model and its seals)."""
+    from hnml_tutor.cache import cache_dir
+
+    folder = public_root() / "cache"
+    decoded = cache_dir() / "datasets"
+    if decoded.is_dir():
+        shutil.copytree(decoded, folder / "datasets", ignore=shutil.ignore_patterns(".*"), symlinks=False)
+    else:
+        (folder / "datasets").mkdir(parents=True)
+    for path in (folder, *folder.rglob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return folder
+
+
+def user_runtime() -> Path:
+    """The staged runtime where the learner account can import it."""
+    target = public_root() / "lib"
+    if not target.exists():
+        _copy_runtime(target)
+        for path in (target, *target.rglob("*")):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    return target
+
+
+def user_jobs() -> Path:
+    """Where job folders are made in ``user`` isolation: reachable by the learner account, listable by nobody."""
+    folder = public_root() / "jobs"
+    folder.mkdir(mode=0o711, exist_ok=True)
+    folder.chmod(0o711)
+    return folder
+
+
+def user_environment() -> dict[str, str]:
+    """The child's whole environment in ``user`` isolation: the public data and nothing of the tutor's paths."""
+    environment = {name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ}
+    environment.update(PATH="/usr/local/bin:/usr/bin:/bin", HOME="/nonexistent", HNML_TUTOR_CACHE=str(public_data()),
+                       HNML_TUTOR_OFFLINE="1")
+    return environment
 
 
 def _copy_runtime(target: Path) -> None:
@@ -137,11 +254,11 @@ def staged_runtime() -> Path:
     return folder
 
 
-def python_command(module: str, args: list[str], *, jailed: bool) -> list[str]:
-    """The command that runs ``module`` as ``__main__``: from the staged runtime when ``jailed``."""
+def python_command(module: str, args: list[str], *, jailed: bool, runtime: str = RUNTIME) -> list[str]:
+    """The command that runs ``module`` as ``__main__``: from the staged runtime at ``runtime`` when ``jailed``."""
     if not jailed:
         return [sys.executable, "-I", "-m", module, *args]
-    boot = (f"import sys; sys.path.insert(0, {RUNTIME!r}); import runpy; "
+    boot = (f"import sys; sys.path.insert(0, {runtime!r}); import runpy; "
             f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)")
     return [sys.executable, "-I", "-c", boot, *args]
 

@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from hnml_tutor.sandbox.isolation import BUBBLEWRAP, Jail, python_command, resolve
+from hnml_tutor.sandbox.isolation import (BUBBLEWRAP, USER, Jail, hand_to_learner, learner_account, python_command,
+                                          resolve, user_environment, user_jobs, user_runtime)
 from hnml_tutor.sandbox.memory import process_memory, resident_memory
 
 READY_TIMEOUT = 180.0  # importing TensorFlow on a busy two-core machine
@@ -106,6 +107,14 @@ def _child_environment(extra: dict[str, str] | None) -> dict[str, str]:
     return env
 
 
+def _learner_environment(extra: dict[str, str] | None) -> dict[str, str]:
+    """The whole environment of a child run as the learner account: no path of the tutor's, no secret."""
+    from hnml_tutor.sandbox.isolation import PASSED_ENVIRONMENT
+
+    base = _child_environment(None)
+    return {**{name: base[name] for name in PASSED_ENVIRONMENT if name in base}, **user_environment(), **(extra or {})}
+
+
 def _kill_group(pid: int) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -149,14 +158,23 @@ class ColdLauncher:
         self.isolation = resolve(isolation)
 
     def job_root(self) -> Path | None:
-        return None
+        return user_jobs() if self.isolation == USER else None
 
     def start(self, launch: Launch) -> ColdProcess:
         args = [str(launch.folder), str(launch.start_fd)]
         jailed = self.isolation == BUBBLEWRAP
-        command = python_command("hnml_tutor.sandbox.child", args, jailed=jailed)
+        env, account = _child_environment(launch.env), {}
         if jailed:
+            command = python_command("hnml_tutor.sandbox.child", args, jailed=True)
             command = Jail(writable=(launch.folder,), chdir=launch.cwd, extra_env=launch.env or {}).command(command)
+        elif self.isolation == USER:
+            command = python_command("hnml_tutor.sandbox.child", args, jailed=True, runtime=str(user_runtime()))
+            env = _learner_environment(launch.env)
+            learner = learner_account()
+            account = {"user": learner.pw_uid, "group": learner.pw_gid, "extra_groups": []}
+            hand_to_learner(launch.folder)
+        else:
+            command = python_command("hnml_tutor.sandbox.child", args, jailed=False)
         with open(launch.output_path, "ab") as output:
             popen = subprocess.Popen(
                 command,
@@ -165,8 +183,9 @@ class ColdLauncher:
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 cwd=launch.cwd,
-                env=_child_environment(launch.env),
+                env=env,
                 start_new_session=True,  # the child sets its own limits before any learner code
+                **account,
             )
         try:
             popen.stdin.write((launch.nonce + "\n").encode())
@@ -242,6 +261,8 @@ class WarmLauncher:
 
     def job_root(self) -> Path | None:
         """In a jail, job folders must live in the jail's one writable folder; it exists while the jail does."""
+        if self.isolation == USER:
+            return user_jobs()
         if self.isolation != BUBBLEWRAP or not self.available():
             return None
         if self._job_root is None:
@@ -267,14 +288,22 @@ class WarmLauncher:
         self._stop_parent()
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         jailed = self.isolation == BUBBLEWRAP
-        command = python_command("hnml_tutor.sandbox.zygote", [str(theirs.fileno())], jailed=jailed)
+        env = _child_environment(None)
         if jailed:
+            command = python_command("hnml_tutor.sandbox.zygote", [str(theirs.fileno())], jailed=True)
             command = Jail(writable=(self.job_root(),)).command(command)
+        elif self.isolation == USER:  # the warm parent stays root; each child becomes the learner account
+            command = python_command("hnml_tutor.sandbox.zygote", [str(theirs.fileno())], jailed=True,
+                                     runtime=str(user_runtime()))
+            env = {**_learner_environment(None), "HNML_TUTOR_LEARNER_UID": str(learner_account().pw_uid),
+                   "HNML_TUTOR_LEARNER_GID": str(learner_account().pw_gid)}
+        else:
+            command = python_command("hnml_tutor.sandbox.zygote", [str(theirs.fileno())], jailed=False)
         with theirs:
             self._process = subprocess.Popen(
                 command, pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                env=_child_environment(None), start_new_session=True,
+                env=env, start_new_session=True,
             )
         ready = self.message(timeout=READY_TIMEOUT)
         if not ready or not ready.get("ready"):
@@ -300,6 +329,8 @@ class WarmLauncher:
 
     def _fork(self, launch: Launch) -> WarmProcess:
         control = self._ensure()
+        if self.isolation == USER:
+            hand_to_learner(launch.folder)
         job = {"folder": str(launch.folder), "cwd": str(launch.cwd), "output": str(launch.output_path),
                "memory_mb": launch.memory_mb, "nonce": launch.nonce}
         try:

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from hnml_tutor.sandbox.fit_progress import SandboxProgress
 from hnml_tutor.job_files import is_plain_name
+from hnml_tutor.sandbox.isolation import USER, end_learner_processes
 from hnml_tutor.sandbox.launchers import ColdLauncher, Launch, Launcher
 from hnml_tutor.sandbox.limits import Limits
 from hnml_tutor.sandbox.start_signal import StartSignal
@@ -192,6 +193,8 @@ def run(
         raise
     finally:
         start_signal.close()
+        if launcher.isolation == USER:
+            end_learner_processes()  # whatever the run left, whichever process group or session it made
     run_result = SandboxRun(
         status=watched.status,
         reason=watched.reason,

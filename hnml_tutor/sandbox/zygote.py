@@ -50,11 +50,24 @@ def _become_child(job: dict, control: socket.socket) -> None:
     """In the forked child: cut every tie to the parent, apply the limits, point output at the job's file."""
     control.close()
     apply_in_child(int(job["memory_mb"]))
+    _become_learner()
     os.chdir(job["cwd"])
     output = os.open(job["output"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(output, 1)
     os.dup2(output, 2)
     os.close(output)
+
+
+def _become_learner() -> None:
+    """In ``user`` isolation the warm parent is root and each child drops to the learner account for good."""
+    uid, gid = os.environ.get("HNML_TUTOR_LEARNER_UID"), os.environ.get("HNML_TUTOR_LEARNER_GID")
+    if uid is None or gid is None:
+        return
+    os.setgroups([])
+    os.setgid(int(gid))
+    os.setuid(int(uid))
+    for name in ("HNML_TUTOR_LEARNER_UID", "HNML_TUTOR_LEARNER_GID"):
+        os.environ.pop(name, None)
 
 
 def _prctl(option: int, value: int) -> bool:
