@@ -101,6 +101,7 @@ ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PYTHON="${HNML_TUTOR_PYTHON:-$ROOT/hnml-venv/bin/python}"
 export HNML_TUTOR_DATA="$ROOT/source/data" HNML_TUTOR_CACHE="$ROOT/hnml-cache"
 mkdir -p "$ROOT/results"
+chmod go-w "$ROOT/results" 2>/dev/null || true  # results.json is written by root alone, after learner code has ended
 cd "$ROOT"
 "$PYTHON" -m hnml_tutor gradescope-run "$ROOT/submission" --results "$ROOT/results/results.json" \
     --config "$ROOT/source/hnml-grade.json"
