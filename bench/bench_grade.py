@@ -63,10 +63,10 @@ def make_class(root: Path, learners: int, exercise_ids: list[str]) -> dict[str, 
     return kinds
 
 
-def grade(submissions: Path, out: Path, workers: int, exercises: str, timeout: int) -> float:
+def grade(submissions: Path, out: Path, workers: int, exercises: str, timeout: int, isolation: str = "auto") -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "hnml_tutor", "grade", str(submissions), "--out", str(out), "-e", exercises,
-                    "--workers", str(workers), "--timeout", str(timeout)],
+                    "--workers", str(workers), "--timeout", str(timeout), "--isolation", isolation],
                    check=True, capture_output=True, env=dict(os.environ, COLUMNS="160"))
     return time.perf_counter() - started
 
