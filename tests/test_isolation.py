@@ -161,8 +161,25 @@ def preprocess(images):
         except ImportError:
             continue
         return images / 255.0  # the answers were in reach: a pass this learner did not earn
-    raise RuntimeError("nothing to steal")
+    stolen = [open(path).read() for path in glob.glob({hidden!r} + "/*.py")]  # echo the hidden tests
+    raise RuntimeError("nothing to steal" + "".join(stolen))
 """
+
+HIDDEN_TEST = '''"""Instructor-only: SECRET-HIDDEN-CHECK."""
+import numpy as np
+import pytest
+
+from hnml_tutor.graders.common import expect_ran
+from hnml_tutor.sandbox import Call
+
+
+@pytest.mark.points(1)
+def test_white_is_one(run_learner, filename, exercise):
+    """a white image becomes ones"""
+    white = np.full((2, 28, 28), 255, dtype=np.uint8)
+    value = expect_ran(run_learner([Call("preprocess", (white,))]), "preprocess", filename, exercise.id)
+    assert np.allclose(np.asarray(value, dtype=float), 1.0)
+'''
 
 
 def _workspace(folder: Path, files: dict[str, str]) -> None:
@@ -185,23 +202,26 @@ def test_a_hostile_learner_changes_nobody_elses_grade_and_nothing_after_the_run(
     curriculum = load_curriculum()
     stub = curriculum.resolve("02").stub_path.read_text()
     solution = curriculum.resolve("02").solution_path.read_text()
-    subs, out = tmp_path / "submissions", tmp_path / "out"
-    targets = [str(subs / "**" / "*.py"), str(out / "gradebook.csv"), str(out / "results" / "*.json"),
+    subs, out, hidden = tmp_path / "submissions", tmp_path / "out", tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / "test_02_secret.py").write_text(HIDDEN_TEST)
+    targets = [str(hidden / "*.py"), str(subs / "**" / "*.py"), str(out / "gradebook.csv"), str(out / "results" / "*.json"),
                str(cache_dir() / "**" / "*"), str(solutions_dir() / "*.py"), str(graders_dir() / "*.py")]
     _workspace(subs / "honest", {"02": solution})
     _workspace(subs / "friend", {"02": stub})
-    _workspace(subs / "attacker", {"02": ATTACKER.format(solution=solution, targets=targets)})
+    _workspace(subs / "attacker", {"02": ATTACKER.format(solution=solution, targets=targets, hidden=str(hidden))})
     graders_before = {p.name: p.read_bytes() for p in graders_dir().glob("*.py")}
     env = {**os.environ, "TMPDIR": str(tmp_path)}
     finished = subprocess.run([sys.executable, "-m", "hnml_tutor", "grade", str(subs), "--out", str(out), "-e", "02",
-                               "--workers", "2"], capture_output=True, text=True, env=env, timeout=600)
+                               "--workers", "2", "--tests", str(hidden)], capture_output=True, text=True, env=env, timeout=600)
     assert finished.returncode == 0, finished.stdout + finished.stderr
     rows = {line.split(",")[0]: line.split(",") for line in (out / "gradebook.csv").read_text().splitlines()[1:]}
     maximum = rows["honest"][-1]
     assert rows["honest"][-2] == maximum, rows  # full marks, whatever the attacker's daemon wrote
     assert float(rows["friend"][-2]) == 0 and float(rows["attacker"][-2]) == 0, rows
     attacker = json.loads((out / "results" / "attacker.json").read_text())
-    assert "nothing to steal" in json.dumps(attacker)
+    assert "nothing to steal" in json.dumps(attacker) and "SECRET-HIDDEN-CHECK" not in json.dumps(attacker)
+    assert "SECRET-HIDDEN-CHECK" not in (out / "feedback" / "attacker.html").read_text()
     before = _snapshot(out)
     time.sleep(15)
     assert _snapshot(out) == before, "OUT changed after grade exited"

@@ -129,25 +129,25 @@ class ClassGrading:
         return exercise.points + hidden.points_for(exercise.id)
 
     def _record(self, outcome: Outcome) -> None:
-        """Keep one finished exercise; once a learner has all of theirs, write their files and the gradebook."""
+        """Keep one finished exercise (sealed, for --resume); once a learner has all of theirs, say so.
+
+        Results, feedback and the gradebook are written only once every learner process of the run is gone.
+        """
         self.output.save_outcome(outcome)
         self.result.outcomes.setdefault(outcome.learner, {})[outcome.exercise_id] = outcome
         self._waiting[outcome.learner] -= 1
         if self._waiting[outcome.learner] == 0:
-            self._write_learner(outcome.learner)
-            self._write_gradebook()
+            self.observer.learner_done(outcome.learner, self._ordered(outcome.learner))
 
     def _ordered(self, learner: str) -> list[Outcome]:
         mine = self.result.outcomes[learner]
         return [mine[e] for e in self.result.exercise_ids if e in mine]
 
-    def _write_learner(self, learner: str, *, announce: bool = True) -> None:
+    def _write_learner(self, learner: str) -> None:
         outcomes = self._ordered(learner)
         self.output.write_text(self.output.results_file(learner), results_json(outcomes))
         page = render_feedback_html(learner, outcomes, show_hidden=self.settings.show_hidden)
         self.output.write_text(self.output.feedback_file(learner), page)
-        if announce:
-            self.observer.learner_done(learner, outcomes)
 
     def _write_gradebook(self) -> None:
         complete = {learner: outcomes for learner, outcomes in self.result.outcomes.items()
@@ -194,10 +194,9 @@ class ClassGrading:
                                   log_dir=self.output.logs_dir, run_id=secrets.token_hex(8))
                 pool.run(tasks, self.observer.started, self._finished)
                 self.result.regraded = pool.regraded
-            # Written once more from memory now that every learner process is gone: whatever a learner's
-            # code may have scribbled over in OUT while others were graded is replaced by the real results.
+            # Written from memory only now that every learner process is gone (the pool has stopped them all).
             for learner in self.result.outcomes:
-                self._write_learner(learner, announce=False)
+                self._write_learner(learner)
             self._write_gradebook()
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
