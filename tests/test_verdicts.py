@@ -213,6 +213,19 @@ def test_a_value_the_grader_cannot_use_is_the_learners_failure(exercise_id, odd,
     assert failed and all(check.message for check in failed)
 
 
+def test_a_trained_model_that_cannot_read_the_images_is_the_learners_failure(grade):
+    report = grade("05", """
+        import keras
+        def train(model, x_train, y_train):
+            own = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(10)])
+            own.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+            return own.fit(x_train[:2000].reshape(-1, 784), y_train[:2000], epochs=1, validation_split=0.1, verbose=0)
+        """)
+    assert not report.passed
+    assert _check(report, "test_test_accuracy").status == "failed"
+    _no_grader_fault(report)
+
+
 @pytest.mark.parametrize("exercise_id, function, value", [
     ("03", "build_model", "np.zeros(3)"),
     ("04", "compile_model", "{'optimizer': 'adam'}"),
@@ -223,6 +236,16 @@ def test_a_model_or_history_of_the_wrong_kind_is_the_learners_failure(exercise_i
     parameters = {"build_model": "", "compile_model": "model", "train": "model, x_train, y_train"}[function]
     report = grade(exercise_id, f"import numpy as np\n\ndef {function}({parameters}):\n    return {value}\n")
     assert not report.passed
+    _no_grader_fault(report)
+
+
+@pytest.mark.parametrize("layers", [
+    "keras.Input(shape=(784,)), keras.layers.Dense(128, activation='relu'), keras.layers.Dense(10)",
+    "keras.Input(shape=(28, 28))",
+])
+def test_a_model_the_grader_cannot_run_on_images_is_the_learners_failure(layers, grade):
+    report = grade("03", f"import keras\ndef build_model():\n    return keras.Sequential([{layers}])\n")
+    assert _check(report, "test_predicts_ten_scores").status == "failed"
     _no_grader_fault(report)
 
 

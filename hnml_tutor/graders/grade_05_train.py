@@ -64,6 +64,22 @@ def trained_model(history):
     return load_returned_model(history.model, "the trained model")
 
 
+def _scores(model, images: np.ndarray) -> np.ndarray:
+    """The trained model's (N, 10) outputs for ``images``; a model that can't give them is the learner's to fix."""
+    try:
+        outputs = model.predict(images, verbose=0, batch_size=2048)
+    except Exception as error:  # e.g. a model of the learner's own that takes flattened images
+        fail("The trained model can't classify the 28×28 training and test images.",
+             expected="(N, 10) scores for N images of 28×28", found=f"the model raised {type(error).__name__} "
+             "(details below)", details=str(error)[:1500],
+             hint="Train the model you were given, on the x_train and y_train you were given, as they are.")
+    if not isinstance(outputs, np.ndarray) or outputs.ndim != 2 or outputs.shape[0] != len(images):
+        fail("The trained model doesn't give one row of scores per image.",
+             expected="(N, 10) scores for N images", found=describe(outputs),
+             hint="Train the model you were given: it ends in Dense(10), one score per digit.")
+    return np.asarray(outputs, dtype=np.float64)
+
+
 def _accuracy_key(history: dict) -> str | None:
     """The History's validation accuracy, whatever the metric was called (val_accuracy, val_acc…)."""
     return next((key for key in history if key.startswith("val_") and "acc" in key), None)
@@ -77,7 +93,7 @@ def _matches_held_out_tail(model, x_train, y_train, history: dict) -> bool:
     ``validation_split`` held out. Tails are screened cheaply (accuracy, or a NumPy cross-entropy), and only
     the few left are confirmed with the model's own compiled loss.
     """
-    outputs = np.asarray(model.predict(x_train, verbose=0, batch_size=2048), dtype=np.float64)
+    outputs = _scores(model, x_train)
     correct = suffix_means(outputs.argmax(axis=1) == y_train)
     entropy = suffix_means(sparse_cross_entropies(softmax(outputs), y_train))
     accuracy_key = _accuracy_key(history)
@@ -106,7 +122,7 @@ def _where_validation_came_from(model, history: dict, reference_inputs, x_train,
     sets = {"training": (x_train, y_train),
             "test": (reference_inputs.get("mnist/scaled").x_test, reference_inputs.data.y_test)}
     for name, (images, labels) in sets.items():
-        outputs = np.asarray(model.predict(images, verbose=0, batch_size=2048), dtype=np.float64)
+        outputs = _scores(model, images)
         if accuracy_key is not None:
             same = abs(float((outputs.argmax(axis=1) == labels).mean()) - history[accuracy_key][-1]) <= SAME_ACCURACY
         else:
@@ -168,7 +184,7 @@ def test_loss_falls(history):
 @check(points=10, after=test_returns_history)
 def test_test_accuracy(trained_model, reference_inputs, exercise, artifacts):
     """the trained model reaches the required accuracy on the test set (measured by the grader)"""
-    logits = np.asarray(trained_model.predict(reference_inputs.get("mnist/scaled").x_test, verbose=0, batch_size=1024))
+    logits = _scores(trained_model, reference_inputs.get("mnist/scaled").x_test)
     accuracy = float((logits.argmax(axis=1) == reference_inputs.data.y_test).mean())
     threshold = exercise.threshold
     artifacts.note(f"Test accuracy measured by the grader: {accuracy:.2%} (required: {threshold:.0%}).")
