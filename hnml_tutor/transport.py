@@ -78,10 +78,20 @@ class Opaque:
 
 @dataclass(frozen=True)
 class ModelSaveError:
-    """A returned model that could not be saved, for example because it uses a Lambda layer."""
+    """A returned model that could not be saved, for example because it uses a Lambda layer.
+
+    ``subclassed`` says the model is an instance of the learner's own subclass of ``keras.Model``: such a
+    model is never saved, since only the learner's code could load it again.
+    """
 
     type_name: str
     message: str
+    subclassed: bool = False
+
+    @property
+    def class_name(self) -> str:
+        """The class as the learner wrote it (``MyModel``), without the module it was found in."""
+        return self.type_name.rsplit(".", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -175,7 +185,15 @@ def _is_history(value: Any) -> bool:
     return any(cls.__name__ == "History" and cls.__module__.startswith("keras") for cls in type(value).__mro__)
 
 
+def _is_subclassed_model(model: Any) -> bool:
+    """A model of the learner's own class (``class MyModel(keras.Model)`` with ``call()``), not Keras' own."""
+    return not type(model).__module__.startswith("keras.")
+
+
 def _encode_model(model: Any, folder: Path) -> dict:
+    if _is_subclassed_model(model):
+        return {"kind": "model_error", "type": _type_name(model), "subclassed": True,
+                "message": f"{type(model).__name__} is a subclass of keras.Model, defined in your code"}
     name = _fresh_name("model", ".keras")
     try:
         model.save(folder / name)
@@ -366,7 +384,7 @@ def _decode(spec: Any, folder: Path, depth: int) -> Any:
     if kind == "model":
         return _decode_model(spec, folder)
     if kind == "model_error":
-        return ModelSaveError(str(spec["type"]), str(spec["message"]))
+        return ModelSaveError(str(spec["type"]), str(spec["message"]), spec.get("subclassed") is True)
     if kind == "history":
         model = _decode(spec["model"], folder, depth + 1) if spec.get("model") else None
         history = {str(k): [float(_number(v)) for v in values] for k, values in spec["history"].items()}

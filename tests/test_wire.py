@@ -384,14 +384,26 @@ def test_a_lambda_layer_is_the_learners_problem_not_the_graders(keras, tmp_path)
     assert "Lambda" in (failure.value.hint or "")
 
 
-def test_a_model_that_cannot_be_saved_is_described(keras, tmp_path):
-    class Unsaveable(keras.Sequential):
-        def save(self, *args, **kwargs):
-            raise NotImplementedError("custom save")
+def test_a_model_that_cannot_be_saved_is_described(keras, tmp_path, monkeypatch):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
 
-    back = roundtrip(Unsaveable([keras.Input((2,)), keras.layers.Dense(1)]), tmp_path)
-    assert isinstance(back, ModelSaveError) and "custom save" in back.message
+    def refuse(*args, **kwargs):
+        raise NotImplementedError("custom save")
+
+    monkeypatch.setattr(model, "save", refuse)
+    back = roundtrip(model, tmp_path)
+    assert isinstance(back, ModelSaveError) and "custom save" in back.message and not back.subclassed
     assert "could not be saved" in describe(back)
+
+
+def test_a_subclassed_model_is_named_not_saved(keras, tmp_path):
+    class MyModel(keras.Model):
+        def call(self, inputs):
+            return inputs
+
+    back = roundtrip(MyModel(), tmp_path)
+    assert isinstance(back, ModelSaveError) and back.subclassed and back.class_name == "MyModel"
+    assert not list(tmp_path.glob("*.keras")), "nothing is saved: only the learner's code could load it"
 
 
 @pytest.fixture(scope="module")

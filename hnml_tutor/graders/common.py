@@ -54,14 +54,19 @@ def _learner_error(error: dict, filename: str, exercise_id: str, *, importing: b
     fail(prefix + _error_headline(error, filename), hint=hint, details=_format_error(error, filename))
 
 
-def expect_ran(run: SandboxRun, function: str, filename: str, exercise_id: str) -> Any:
-    """Fail with the learner's own error unless ``function`` ran and returned; returns its value."""
+def expect_ran(run: SandboxRun, function: str, filename: str, exercise_id: str, *, occurrence: int = 0) -> Any:
+    """Fail with the learner's own error unless ``function`` ran and returned; returns its value.
+
+    A grader that calls one function on several inputs (a second model, a second batch) reads the
+    ``occurrence``-th call, counted from 0 in the order the grader declared them.
+    """
     if run.status == "import_error":
         _learner_error(run.import_error, filename, exercise_id, importing=True)
     if not run.ok:
         tail = run.output.strip()[-1500:]
         fail(f"Your code {run.reason}.", hint=_limit_hint(run.status), details=tail or None)
-    result = run.call(function)
+    results = [call for call in run.calls if call.function == function]
+    result = results[occurrence] if occurrence < len(results) else None
     if result is None or result.status == "missing":
         fail(f"{filename} has no function `{function}`.",
              expected=f"a function `def {function}(...)`",
@@ -128,6 +133,14 @@ def load_returned_model(value: Any, what: str):
     ``value`` came through :func:`hnml_tutor.transport.decode_value`, so its file is the grader's copy of
     a regular file of the job folder; a pipe, a link or a folder stood there instead arrives as an Opaque.
     """
+    if isinstance(value, ModelSaveError) and value.subclassed:
+        fail(f"{what} is a subclassed model (your class {value.class_name}), which the grader can't grade.",
+             expected="a keras.Sequential model, or a functional keras.Model(inputs, outputs), of built-in layers",
+             found=f"an instance of {value.class_name}, your own subclass of keras.Model",
+             hint="A subclassed model's forward pass is Python code of yours (its call()), so it can't be saved and "
+                  "loaded safely without running that code, and the grader reads a model's layers one by one. "
+                  "Write the same network as keras.Sequential([...]), or with the functional API "
+                  "(keras.Input → layers → keras.Model(inputs, outputs)): the layers you used stay the same.")
     if isinstance(value, ModelSaveError):
         fail(f"{what} could not be saved, so the grader can't inspect it.",
              found=value.message,

@@ -101,6 +101,16 @@ def test_output_layer(model):
 @check(points=2, after=test_returns_model)
 def test_predicts_ten_scores(model):
     """maps a batch of images to 10 scores each"""
-    output = np.asarray(model(np.zeros((4, 28, 28), dtype="float32")))
+    try:
+        output = model(np.zeros((4, 28, 28), dtype="float32"))
+    except Exception as error:  # a model built for other inputs is the learner's to fix, in their terms
+        fail("The model can't take a batch of 28×28 images.", expected="(4, 10) scores for 4 images",
+             found=f"the model raised {type(error).__name__} (details below)", details=str(error)[:1500],
+             hint="Start the model with `keras.Input(shape=(28, 28))` and let a Flatten layer turn each image "
+                  "into a vector.")
+    if isinstance(output, (list, tuple, dict)):
+        fail(f"The model returns {len(output)} outputs.", expected="one array of 10 scores per image",
+             found=f"{len(output)} outputs", hint="Give the model a single output: the Dense(10) layer.")
+    output = np.asarray(output)
     if output.shape != (4, 10):
         fail("The model's output has the wrong shape.", expected="(4, 10) for 4 images", found=str(output.shape))

@@ -7,11 +7,10 @@ import pytest
 
 from hnml_tutor.graders.checks import check, learner_calls
 from hnml_tutor.graders.common import load_returned_model
-from hnml_tutor.graders.models import compiled_loss, compiled_metrics, compiled_optimizer
+from hnml_tutor.graders.models import compiled_loss, compiled_metrics, compiled_optimizer, describe_layers
 from hnml_tutor.graders.numeric import softmax, sparse_cross_entropy
 from hnml_tutor.graders.vocabulary import describe, fail
 from hnml_tutor.sandbox import Call
-from hnml_tutor.transport import Reference
 
 FUNCTION = "compile_model"
 OPTIMIZERS = {"Adam", "AdamW", "SGD", "RMSprop", "Nadam", "Adamax", "Adagrad", "Adadelta", "Ftrl", "Lion", "Lamb", "Adafactor"}
@@ -20,8 +19,8 @@ SPARSE_LOSS = "sparse_categorical_crossentropy"
 
 
 @learner_calls(points=2, loads_models=True)
-def calls():
-    return [Call(FUNCTION, (Reference("mlp/built"),))]
+def calls(reference_inputs):
+    return [Call(FUNCTION, (reference_inputs.get("mlp/initial"),))]
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +28,7 @@ def model(returned):
     return load_returned_model(returned[FUNCTION], "compile_model()'s result")
 
 
-@check(points=2)
+@check(points=1)
 def test_returns_compiled_model(returned):
     """returns the compiled model"""
     value = returned[FUNCTION]
@@ -43,6 +42,23 @@ def test_returns_compiled_model(returned):
 
 
 @check(points=2, after=test_returns_compiled_model)
+def test_returns_the_given_model(model, reference_inputs):
+    """returns the model it was given (same layers, same weights), not a new one"""
+    given = reference_inputs.get("mlp/initial").load()
+    weights, given_weights = model.get_weights(), given.get_weights()
+    same_layers = (describe_layers(model) == describe_layers(given)
+                   and [w.shape for w in weights] == [w.shape for w in given_weights])
+    if same_layers and all(np.array_equal(a, b) for a, b in zip(weights, given_weights)):
+        return
+    found = (f"a model with other layers: {describe_layers(model)}" if not same_layers else
+             "a model with the same layers but other weights: a new model, not the one passed in")
+    fail("compile_model() should compile and return the model it was given.",
+         expected=f"the model passed in ({describe_layers(given)}), with its weights", found=found,
+         hint="`model.compile(...)` changes the model in place: compile the `model` argument and `return model`. "
+              "Building a new model (or cloning it) throws away the caller's model, its layers and its weights.")
+
+
+@check(points=1, after=test_returns_compiled_model)
 def test_optimizer(model):
     """uses a real optimizer such as Adam"""
     name = compiled_optimizer(model)

@@ -7,7 +7,7 @@ import pytest
 
 from hnml_tutor import plots
 from hnml_tutor.graders.checks import check, learner_calls, runs
-from hnml_tutor.graders.vocabulary import describe, describe_array, fail
+from hnml_tutor.graders.vocabulary import describe, describe_array, fail, is_real_array
 from hnml_tutor.sandbox import Call
 
 PROBA, PREDICT = "predict_proba", "predict"
@@ -48,7 +48,7 @@ def predictions_plot(run, artifacts, reference_inputs, subset):
     if not run.ok:
         return
     proba, guesses = run.call(PROBA), run.call(PREDICT)
-    if not (proba and guesses and isinstance(proba.value, np.ndarray) and isinstance(guesses.value, np.ndarray)):
+    if not (proba and guesses and is_real_array(proba.value) and is_real_array(guesses.value)):
         return
     if proba.value.shape != (SUBSET_SIZE, 10) or guesses.value.shape != (SUBSET_SIZE,):
         return
@@ -67,12 +67,15 @@ def predictions_plot(run, artifacts, reference_inputs, subset):
 def test_proba_shape(returned):
     """predict_proba returns one row of 10 numbers per image"""
     value = returned[PROBA]
-    if isinstance(value, np.ndarray) and value.shape == (SUBSET_SIZE, 10):
+    if is_real_array(value) and value.shape == (SUBSET_SIZE, 10):
         return
     hint = None
-    if isinstance(value, np.ndarray) and value.shape == (SUBSET_SIZE,):
+    if isinstance(value, np.ndarray) and value.shape == (SUBSET_SIZE, 10):
+        hint = "Return the probabilities as real numbers: `keras.ops.convert_to_numpy(...)` of the softmax."
+    elif isinstance(value, np.ndarray) and value.shape == (SUBSET_SIZE,):
         hint = "This is one number per image. predict_proba returns all 10 probabilities per image."
-    fail("predict_proba() has the wrong shape.", expected=f"an array of shape ({SUBSET_SIZE}, 10)",
+    fail("predict_proba() should return an array of probabilities, one row of 10 per image.",
+         expected=f"a float array of shape ({SUBSET_SIZE}, 10)",
          found=describe(value), hint=hint)
 
 
@@ -103,17 +106,20 @@ def test_proba_matches_model(probabilities, expected_probabilities):
 def test_predict_shape(returned):
     """predict returns one class per image"""
     value = returned[PREDICT]
-    if isinstance(value, np.ndarray) and value.shape == (SUBSET_SIZE,):
+    if is_real_array(value) and value.shape == (SUBSET_SIZE,):
         return
     hint = None
-    if isinstance(value, np.ndarray) and value.shape == (10,):
+    if isinstance(value, np.ndarray) and value.shape == (SUBSET_SIZE,):
+        hint = "Return the classes as integers: `.argmax(axis=1)` of the probabilities gives them."
+    elif isinstance(value, np.ndarray) and value.shape == (10,):
         hint = ("argmax ran over the wrong axis. axis=0 picks, for each class, the image with the highest score; "
                 "axis=1 picks, for each image, the class: `.argmax(axis=1)`.")
     elif isinstance(value, np.ndarray) and value.shape == (SUBSET_SIZE, 10):
         hint = "These are scores for every class. Take the most likely one: `.argmax(axis=1)`."
     elif isinstance(value, np.ndarray) and value.ndim == 0:
         hint = "argmax without an axis flattens everything and returns one number. Use `.argmax(axis=1)`."
-    fail("predict() has the wrong shape.", expected=f"an integer array of shape ({SUBSET_SIZE},)",
+    fail("predict() should return an array of classes, one per image.",
+         expected=f"an integer array of shape ({SUBSET_SIZE},)",
          found=describe(value), hint=hint)
 
 

@@ -282,7 +282,7 @@ def compiled_loss(model) -> CompiledLoss | None:
 
 
 def compiled_metrics(model) -> list[str]:
-    """Metric names from the compile config, flattened (strings, metric objects, nested lists)."""
+    """Metric names from the compile config, flattened (strings, metric objects, metric functions, nested lists)."""
     config = model.get_compile_config() or {}
     names: list[str] = []
 
@@ -293,8 +293,12 @@ def compiled_metrics(model) -> list[str]:
             names.append(entry)
         elif isinstance(entry, dict):
             inner = entry.get("config")
-            if isinstance(inner, dict) and "name" in inner:
+            if isinstance(inner, str):  # a metric function (keras.metrics.sparse_categorical_accuracy), by name
+                names.append(inner)
+            elif isinstance(inner, dict) and "name" in inner:
                 names.append(str(inner["name"]))
+                if "class_name" in entry:  # a metric object renamed by the learner is still its class
+                    names.append(snake_case(str(entry["class_name"])))
             elif "class_name" in entry:
                 names.append(snake_case(str(entry["class_name"])))
             else:

@@ -32,8 +32,8 @@ class ScaledData:
 
 
 @dataclass(frozen=True)
-class TrainedClassifier:
-    """A trained reference model and its logits on the test set, measured once when it was trained."""
+class ReferenceClassifier:
+    """A reference model and its logits on the test set, measured once when it was saved."""
 
     model: ModelFile
     test_logits: np.ndarray
@@ -50,16 +50,24 @@ def mnist_scaled() -> ScaledData:
     return ScaledData(preprocess(data.x_train), preprocess(data.x_test))
 
 
-@provider("mlp/built", fresh=True)
-def built_mlp():
-    """A fresh reference network as step 03 builds it (made inside the learner's child, never trained)."""
-    return solution("build").build_model()
-
-
 @provider("mlp/compiled", fresh=True)
 def compiled_mlp():
     """A fresh reference network, compiled as step 04 compiles it."""
     return solution("compile").compile_model(solution("build").build_model())
+
+
+def _save_classifier(model, folder: Path) -> None:
+    """Save ``model`` with its logits on the MNIST test set, so graders know its every answer without Keras."""
+    data, scaled = datasets.load("mnist"), get("mnist/scaled")
+    logits = model.predict(scaled.x_test, verbose=0)
+    model.save(folder / "model.keras")
+    np.save(folder / "test_logits.npy", logits.astype(np.float32))
+    accuracy = float((logits.argmax(axis=1) == data.y_test).mean())
+    (folder / "meta.json").write_text(json.dumps({"test_accuracy": accuracy}))
+
+
+def _load_classifier(folder: Path) -> ReferenceClassifier:
+    return ReferenceClassifier(ModelFile(folder / "model.keras"), np.load(folder / "test_logits.npy"))
 
 
 def _train_mnist_mlp(folder: Path) -> None:
@@ -70,14 +78,38 @@ def _train_mnist_mlp(folder: Path) -> None:
     model = compiled_mlp()
     with contextlib.redirect_stdout(io.StringIO()):
         solution("train").train(model, scaled.x_train, data.y_train)
-    logits = model.predict(scaled.x_test, verbose=0)
-    model.save(folder / "model.keras")
-    np.save(folder / "test_logits.npy", logits.astype(np.float32))
-    accuracy = float((logits.argmax(axis=1) == data.y_test).mean())
-    (folder / "meta.json").write_text(json.dumps({"test_accuracy": accuracy, "seed": REFERENCE_SEED}))
+    _save_classifier(model, folder)
 
 
 @provider("mnist/trained-mlp", build=_train_mnist_mlp)
-def trained_mnist_mlp(folder: Path) -> TrainedClassifier:
+def trained_mnist_mlp(folder: Path) -> ReferenceClassifier:
     """The reference MLP trained on MNIST (seeded, once per machine), for the steps after training."""
-    return TrainedClassifier(ModelFile(folder / "model.keras"), np.load(folder / "test_logits.npy"))
+    return _load_classifier(folder)
+
+
+def _untrained_mnist_mlp(folder: Path) -> None:
+    import keras
+
+    keras.utils.set_random_seed(REFERENCE_SEED + 1)
+    _save_classifier(compiled_mlp(), folder)
+
+
+@provider("mnist/untrained-mlp", build=_untrained_mnist_mlp)
+def untrained_mnist_mlp(folder: Path) -> ReferenceClassifier:
+    """The reference MLP compiled but never trained (near-chance accuracy): a second model whose scores differ
+    clearly from the trained one's, so a function that ignores its model shows up."""
+    return _load_classifier(folder)
+
+
+def _initial_mlp(folder: Path) -> None:
+    import keras
+
+    keras.utils.set_random_seed(REFERENCE_SEED + 2)
+    solution("build").build_model().save(folder / "model.keras")
+
+
+@provider("mlp/initial", build=_initial_mlp)
+def initial_mlp(folder: Path) -> ModelFile:
+    """A reference network as step 03 builds it, uncompiled, saved once: the grader that hands it out knows
+    its layers and initial weights, so it can tell the same model handed back from a new one."""
+    return ModelFile(folder / "model.keras")

@@ -145,6 +145,15 @@ def describe(value: Any) -> str:
     return text if len(text) <= MAX_DESCRIPTION else text[:MAX_DESCRIPTION - 1] + "…"
 
 
+def is_real_array(value: Any) -> bool:
+    """A NumPy array of real numbers (integers, floats or booleans): one the grader can compute with.
+
+    Strings, complex numbers and the like arrive as arrays too; a check asks this before doing arithmetic.
+    """
+    return isinstance(value, np.ndarray) and (np.issubdtype(value.dtype, np.integer)
+                                              or np.issubdtype(value.dtype, np.floating) or value.dtype == np.bool_)
+
+
 def expect_array(value: Any, what: str) -> np.ndarray:
     """Fail unless ``value`` is a NumPy array; returns it."""
     if not isinstance(value, np.ndarray):
