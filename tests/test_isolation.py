@@ -30,6 +30,10 @@ LOOK_AROUND = """
 import os, socket, sys
 
 def look(paths):
+    import hnml_tutor.sandbox.keras_hooks as hooks
+    hooks.install_offline_datasets()  # the whole staged runtime imports: data sets, cache, transport
+    import keras
+    assert keras.datasets.mnist.load_data()[1][0].shape == (10000, 28, 28)
     seen = {}
     for name in ("hnml_tutor.graders", "hnml_tutor.reference", "hnml_tutor.solutions", "hnml_tutor.classroom"):
         try:

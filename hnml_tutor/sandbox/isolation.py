@@ -59,7 +59,7 @@ SYSTEM_TREES = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "passwd", "group",
              "hosts", "alternatives", "mime.types", "os-release")
 # The tutor modules that run inside the jail: the child and what it imports. Nothing that grades.
-RUNTIME_MODULES = ("__init__.py", "errors.py", "defaults.py", "cache.py", "datasets.py", "transport.py",
+RUNTIME_MODULES = ("__init__.py", "errors.py", "defaults.py", "atomic.py", "cache.py", "datasets.py", "transport.py",
                    "job_files.py")
 PASSED_ENVIRONMENT = ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "MPLBACKEND", "PYTHONUNBUFFERED",
                       "PYTHONDONTWRITEBYTECODE", "LANG", "LC_ALL", "OMP_NUM_THREADS", "HNML_TUTOR_GRADING_RUN")
