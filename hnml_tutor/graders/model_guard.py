@@ -265,6 +265,11 @@ def _unknown_class(entry: dict, what: str) -> ModelRefused:
             "load safely", f"a model of class '{name}' (from {module})",
             "Write the same network with keras.Sequential([...]) or the functional API (keras.Model(inputs, "
             "outputs)): the grader then reads every layer.")
+    if name == "Lambda":
+        return ModelRefused("it uses a Lambda layer, whose Python code the grader will not run",
+                            f"a layer of class 'Lambda' (from {module})",
+                            "Replace the Lambda layer with Keras' own layers (e.g. keras.layers.Rescaling for a "
+                            "scaling step): " + _BUILT_IN_FIX)
     return ModelRefused("it uses a layer the grader does not know, so it can't be sized or loaded safely",
                         f"a layer of class '{name}' (from {module})", _BUILT_IN_FIX)
 
