@@ -8,7 +8,8 @@ believed if ``result.json`` carries the random nonce the grader handed it, so a 
 prints "passed" gets nowhere.
 
 One job per module: ``limits`` (what a run may use, and the rlimits behind it), ``memory`` (measuring a
-process tree), ``launchers`` (cold and warm, one interface), ``child`` and ``zygote`` (the processes
+process tree), ``isolation`` (the bubblewrap jail, the learner account, and which of them works here),
+``launchers`` (cold and warm, one interface), ``child`` and ``zygote`` (the processes
 themselves), ``keras_hooks`` (what the child changes in Keras), ``start_signal`` (the child's "learner
 code starts now"), ``fit_progress`` (how far training got), ``watch`` (the loop that enforces the limits)
 and ``run`` (a job from start to verdict).
