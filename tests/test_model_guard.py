@@ -17,7 +17,7 @@ import pytest
 
 from conftest import failure_text
 from hnml_tutor.graders import model_guard
-from hnml_tutor.graders.model_guard import MAX_PARAMETERS, ModelRefused, check_model_file
+from hnml_tutor.graders.model_guard import MAX_OPERATIONS, MAX_PARAMETERS, ModelRefused, check_model_file
 
 
 def _layer(class_name: str, input_shape: list | None = None, **config) -> dict:
@@ -105,6 +105,30 @@ def test_a_model_within_the_limit_is_measured(tmp_path):
         _layer("Flatten", [None, 28, 28]), _layer("Dense", [None, 784], units=128, name="hidden"),
         _layer("Dense", [None, 128], units=10))))
     assert size.parameters == 784 * 128 + 128 + 128 * 10 + 10 and size.largest.name == "hidden"
+
+
+def test_a_real_cnn_is_measured_and_passes(tmp_path):
+    """The curriculum's kind of CNN, saved by Keras itself: well inside both limits, its compute counted."""
+    import keras
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(32, 3, activation="relu"),
+                              keras.layers.MaxPooling2D(), keras.layers.Conv2D(64, 3, activation="relu"),
+                              keras.layers.MaxPooling2D(), keras.layers.Flatten(), keras.layers.Dense(128),
+                              keras.layers.Dense(10)])
+    model.save(tmp_path / "cnn.keras")
+    size = check_model_file(tmp_path / "cnn.keras")
+    assert size.parameters == model.count_params()
+    # conv1 at 26x26 (≤ 28x28 counted), conv2 at 11x11 (≤ 13x13), the Dense layers once: about 3.6 million
+    assert 3_000_000 < size.operations < 5_000_000 and size.operations < MAX_OPERATIONS / 10
+
+
+def test_a_small_model_with_too_much_computation_per_image_is_refused(tmp_path):
+    """Few parameters, applied at every pixel: it would take the grader hours to predict with it."""
+    refused = refusal(craft(tmp_path, _sequential(
+        _layer("Conv2D", [None, 28, 28, 1], filters=512, kernel_size=[3, 3], padding="same"),
+        _layer("Conv2D", [None, 28, 28, 512], filters=512, kernel_size=[3, 3], padding="same", name="wide"),
+        input_shape=(None, 28, 28, 1))))
+    assert "computation per image" in refused.problem and "'wide'" in refused.found and "pool" in refused.fix.lower()
 
 
 def test_an_unknown_layer_class_is_refused_with_its_name(tmp_path):

@@ -34,6 +34,13 @@ convolutions, two poolings, Dense 128): about 0.23 million parameters with 32 an
 240 MB with Adam's two slots per weight) leaves room for every honest variation, while the grader's own
 memory stays far below the 4 GiB a learner's run may use."""
 
+MAX_OPERATIONS = 50_000_000
+"""The most multiply-adds per 28×28 image the grader computes with a learner's model. Parameters bound
+memory, not time: a convolution of modest size applied at every pixel can make predicting the 60,000
+training images take hours. Exercise 12's CNN needs about 4 million per image (a 64/128-filter variant
+about 20 million); at fifty million, the grader's largest prediction (60,000 images) stays within a couple
+of minutes on two cores."""
+
 WEIGHT_SLOTS = 3  # each weight, plus the two moments Adam keeps per weight, all saved in the archive
 MAX_WEIGHT_BYTES = MAX_PARAMETERS * 4 * WEIGHT_SLOTS  # float32, the curriculum's dtype
 MAX_ARCHIVE_BYTES = MAX_WEIGHT_BYTES + 16 * 1024 * 1024  # weights plus room for config, metadata, HDF5 overhead
@@ -87,6 +94,7 @@ class LayerSize:
     name: str
     class_name: str
     parameters: int
+    operations: int = 0  # multiply-adds per example: its weights times the positions they are applied at
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,8 @@ class ModelSize:
 
     parameters: int
     largest: LayerSize | None
+    operations: int = 0
+    busiest: LayerSize | None = None
 
 
 REBUILD_FIX = ("Return the model itself and let the grader save it; don't replace `model.save` or write "
@@ -126,6 +136,8 @@ def check_model_file(path: Path) -> ModelSize:
             model_size = estimate_parameters(config)
             if model_size.parameters > MAX_PARAMETERS:
                 raise _too_many(model_size)
+            if model_size.operations > MAX_OPERATIONS:
+                raise _too_slow(model_size)
             _check_weights(archive)
     except zipfile.BadZipFile:
         raise _malformed("a file that is not a zip archive (a .keras file is one)") from None
@@ -233,6 +245,17 @@ def _too_many(size: ModelSize) -> ModelRefused:
         f"about {size.parameters:,} parameters{where}", _SMALLER_FIX)
 
 
+def _too_slow(size: ModelSize) -> ModelRefused:
+    busiest = size.busiest
+    where = f"; the busiest layer is '{busiest.name}' ({busiest.class_name}, {busiest.operations:,})" if busiest else ""
+    return ModelRefused(
+        f"it needs more computation per image than the grader runs (at most {MAX_OPERATIONS:,} multiply-adds: "
+        "the course's CNN needs about 4 million)",
+        f"about {size.operations:,} multiply-adds per image{where}",
+        "Use fewer filters, or pool (MaxPooling2D) before the next convolution, so each layer works on fewer "
+        "positions.")
+
+
 def estimate_parameters(config: dict) -> ModelSize:
     """The parameter count of the model ``config.json`` describes (an upper bound for Keras' built-in layers).
 
@@ -247,7 +270,9 @@ def estimate_parameters(config: dict) -> ModelSize:
         raise _malformed(f"a model of {len(sizes)} layers")
     total = sum(size.parameters for size in sizes)
     largest = max(sizes, key=lambda size: size.parameters, default=None)
-    return ModelSize(total, largest if largest and largest.parameters else None)
+    busiest = max(sizes, key=lambda size: size.operations, default=None)
+    return ModelSize(total, largest if largest and largest.parameters else None,
+                     sum(size.operations for size in sizes), busiest if busiest and busiest.operations else None)
 
 
 def _is_built_in(entry: dict) -> bool:
@@ -355,8 +380,17 @@ def _layer(entry: Any, chain_shape: tuple | None, sizes: list[LayerSize], depth:
                            f"layer '{name}' ({kind}) with no known input shape",
                            "Start the model with `keras.Input(shape=...)` so every layer's size is fixed.")
     parameters = max(_parameters(kind, config, shape) for shape in candidates or [()])
-    sizes.append(LayerSize(name, kind, parameters))
-    return _output_shape(kind, config, built or chain_shape)
+    output = _output_shape(kind, config, built or chain_shape)
+    positions = max(_positions(shape) for shape in [*candidates, output])
+    sizes.append(LayerSize(name, kind, parameters, parameters * positions))
+    return output
+
+
+def _positions(shape: tuple | None) -> int:
+    """How many times a layer's weights are applied per example: every axis but the batch and the channels."""
+    if not shape or len(shape) < 3:
+        return 1
+    return math.prod(_dim(d) for d in shape[1:-1])
 
 
 def _int(config: dict, key: str, default: int | None = None) -> int:
