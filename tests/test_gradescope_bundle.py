@@ -218,3 +218,36 @@ def test_every_exercise_a_grader_fault_is_an_autograder_failure(tmp_path, monkey
     assert "score" not in written and "tests" not in written, written
     assert "failed on every exercise (02)" in written["output"]
     assert "fixture" not in written["output"]  # hidden tests' names and errors stay out of what learners see
+
+
+FORGER = '''
+import subprocess, sys
+FORGED = '{"score": 100, "output": "all passed"}'
+DAEMON = """
+import sys, time
+for _ in range(400):
+    try:
+        with open(sys.argv[1], "w") as handle:
+            handle.write(sys.argv[2])
+    except OSError:
+        pass
+    time.sleep(0.05)
+"""
+subprocess.Popen([sys.executable, "-c", DAEMON, RESULTS, FORGED], start_new_session=True, env={},
+                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+def preprocess(images):
+    raise RuntimeError("not done")
+'''
+
+
+def test_a_leftover_learner_process_cannot_rewrite_results_json(autograder):
+    """The hostile learner of Gradescope: a detached process that keeps writing 100/100 into results.json."""
+    results_path = autograder["root"] / "results" / "results.json"
+    forger = f"RESULTS = {str(results_path)!r}\n" + FORGER
+    code, results, output, _ = run_autograder_at(autograder["root"], autograder["site"],
+                                                 {"02_preprocess.py": forger, "03_build.py": stub("03")})
+    assert code == 0, output[-3000:]
+    assert results["score"] == 0
+    time.sleep(5)
+    assert json.loads(results_path.read_text(encoding="utf-8")) == results
