@@ -1,7 +1,8 @@
 """The ``hnml-tutor`` command: parses arguments, delegates, renders. No teaching logic lives here.
 
 Exit codes are deliberate: 0 a pass (or a command that did its job), 1 a failed check, 2 a usage
-problem the user can fix (a bad id, no workspace, no data), 3 an internal error of the tutor.
+problem the user can fix (a bad id, no workspace, no data), 3 an internal error of the tutor, 130 cancelled
+with Ctrl-C.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
 import time
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -33,7 +36,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_CANCELLED = 1, 2, 3, 130
 
 WorkspaceOption = typer.Option(None, "--workspace", "-w", help="The workspace folder (default: the one you are in).")
 ExerciseArgument = typer.Argument(None, help="Exercise id or name: 2, 02 or preprocess (default: the current one).")
@@ -53,8 +56,41 @@ def _crash_log(error: BaseException) -> Path:
     return path
 
 
+_cancel_told = False
+
+
+def _cancelled(note: str) -> typer.Exit:
+    """Say in one line that the command was cancelled; the exit to raise is 130."""
+    global _cancel_told
+    _console(stderr=True).print(f"cancelled — {note}", markup=False, highlight=False, soft_wrap=True)
+    _cancel_told = True
+    return typer.Exit(EXIT_CANCELLED)
+
+
+@contextmanager
+def cancelling(note: str) -> Iterator[None]:
+    """Ctrl-C inside the block ends the command with "cancelled — ``note``" and exit code 130.
+
+    By the time the interrupt gets here, the layers it passed through have stopped the learner's processes
+    and removed their scratch folders (the sandbox, the grading pool and the app layer each clean up on
+    every way out); what is left is to say so.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise _cancelled(note) from None
+
+
+def _interrupt_once(signum, frame) -> None:
+    """The first Ctrl-C interrupts; later ones are ignored, so pressing it again cannot cut short the clean-up
+    the first one started (every step of which is bounded in time)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def friendly(command):
-    """Turn a TutorError into a short message (exit 2), and any other error into a crash report (exit 3)."""
+    """Turn a TutorError into a short message (exit 2), Ctrl-C into one line (exit 130), and any other error
+    into a crash report (exit 3)."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -66,8 +102,7 @@ def friendly(command):
             _console(stderr=True).print(terminal.error(error))
             raise typer.Exit(EXIT_USAGE) from None
         except KeyboardInterrupt:
-            _console(stderr=True).print("Interrupted; nothing was lost.")
-            raise typer.Exit(130) from None
+            raise _cancelled("stopped before it finished.") from None
         except Exception as error:  # the last line of defence: never show a raw traceback to a learner
             log = _crash_log(error)
             _console(stderr=True).print(terminal.error(TutorError(
@@ -131,13 +166,14 @@ def check(
 ) -> None:
     """Grade an exercise: each check passes, or says what was expected, what was found and why."""
     err = _console(stderr=True)
-    if as_json:
-        checked = tutor.check(exercise, workspace, time_limit=time_limit)
-    else:
-        session = tutor.open_session(workspace)
-        chosen = session.pick(exercise)
-        with terminal.live_check(err, chosen, time_limit or chosen.time_limit) as live:
-            checked = tutor.check(chosen.id, time_limit=time_limit, session=session, on_progress=live.update)
+    with cancelling("your code was stopped and this check did not count; check again when you are ready."):
+        if as_json:
+            checked = tutor.check(exercise, workspace, time_limit=time_limit)
+        else:
+            session = tutor.open_session(workspace)
+            chosen = session.pick(exercise)
+            with terminal.live_check(err, chosen, time_limit or chosen.time_limit) as live:
+                checked = tutor.check(chosen.id, time_limit=time_limit, session=session, on_progress=live.update)
     if checked.warnings:
         err.print(terminal.warnings(checked.warnings))
     if as_json:
@@ -156,7 +192,8 @@ def watch(exercise: Optional[str] = ExerciseArgument, workspace: Optional[Path] 
     """Check the current exercise every time you save it, and move on when it passes (keys: h l n q)."""
     from hnml_tutor.watch import watch as watch_loop
 
-    watch_loop(_console(), workspace, exercise)
+    with cancelling("stopped watching; your progress is saved."):
+        watch_loop(_console(), workspace, exercise)
 
 
 @app.command()
@@ -268,13 +305,9 @@ def grade(
                              memory_mb=memory, tests_dir=tests, seed=seed, resume=resume, isolation=isolation,
                              show_hidden=show_hidden)
     console = _console()
-    try:
-        with GradingDisplay(console) as display:
-            result = grade_class(submissions, out, settings, display)
-    except KeyboardInterrupt:
-        _console(stderr=True).print("Interrupted. Every exercise graded so far is kept in "
-                                    f"{out}; run the same command with --resume to carry on.")
-        raise typer.Exit(130) from None
+    with cancelling(f"exercises graded so far are kept in {out}; the same command with --resume carries on."), \
+            GradingDisplay(console) as display:
+        result = grade_class(submissions, out, settings, display)
     console.print(terminal.warnings([f"skipped {note}" for note in result.skipped]))
     if result.unsealed:
         console.print(terminal.warnings([
@@ -363,4 +396,11 @@ def gradescope_run(
 
 def main() -> None:
     """Entry point of the ``hnml-tutor`` script."""
-    app()
+    signal.signal(signal.SIGINT, _interrupt_once)
+    try:
+        app()
+    except SystemExit as ending:
+        # Typer turns a Ctrl-C that came before any command started (while parsing) into 130 without a word.
+        if ending.code == EXIT_CANCELLED and not _cancel_told:
+            _cancelled("nothing had started yet.")
+        raise

@@ -3,8 +3,9 @@
 The loop waits for the learner's editor to save the current exercise's file (debounced, through
 ``watchfiles``), checks it through :mod:`hnml_tutor.app` and redraws the report; after a pass it moves
 on to the next exercise. Single keys steer it: ``h`` hint, ``l`` list, ``n`` next, ``q`` quit; Ctrl-C
-quits too. One warm launcher lives as long as the loop, so a re-check does not pay for starting Python
-and importing TensorFlow again. While a check runs, a live line shows the time used against the limit
+cancels it, and the interrupt goes on to the caller once the learner's code and the warm parent are gone.
+One warm launcher lives as long as the loop, so a re-check does not pay for starting Python and importing
+TensorFlow again. While a check runs, a live line shows the time used against the limit
 and the epoch the learner's training has reached.
 """
 
@@ -146,7 +147,11 @@ def _changed(changes, path: Path) -> bool:
 
 
 def watch(console: Console, workspace: Path | None = None, query: str | None = None) -> None:
-    """Run the watch loop until the learner quits (``q`` or Ctrl-C)."""
+    """Run the watch loop until the learner quits with ``q``.
+
+    Ctrl-C, idle or mid-check, raises KeyboardInterrupt to the caller after every process the loop started is
+    gone: the sandbox has stopped the learner's code on its way out, and the warm parent is closed here.
+    """
     import watchfiles
 
     from hnml_tutor.sandbox import WarmLauncher
@@ -168,8 +173,6 @@ def watch(console: Console, workspace: Path | None = None, query: str | None = N
                     break
                 if changes and _changed(changes, watcher.file):
                     watcher.check()
-    except KeyboardInterrupt:  # Ctrl-C, idle or mid-check: the sandbox has already stopped the learner's code
-        pass
     finally:
         if launcher is not None:
             launcher.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -95,7 +96,15 @@ class WorkerPool:
         log = self.log_dir / f"worker-{index}.log"
         process = self._context.Process(target=serve, args=(child_end, str(self.scratch), str(log), marker),
                                         name=f"hnml-grade-worker-{index}", daemon=True)
-        process.start()
+        # Ctrl-C is the coordinator's. A worker ignores it once it runs, but it imports for a second first:
+        # starting it with SIGINT ignored (inherited across exec) keeps its traceback off the terminal.
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        try:
+            process.start()
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, previous)
         child_end.close()
         return _Worker(index, process, parent_end, marker)
 
