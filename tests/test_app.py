@@ -3,6 +3,9 @@
 import io
 import multiprocessing
 import shutil
+import tempfile
+import threading
+import time
 
 import pytest
 from rich.console import Console
@@ -74,6 +77,43 @@ def test_commands_running_at_once_lose_no_progress(workspace):
         process.join(60)
     progress, _ = load_progress(tutor.open_session(workspace).workspace)
     assert [progress.of(e).hints_shown for e in CURRICULUM.exercises] == [1] * len(CURRICULUM.exercises)
+
+
+SLOW_PASSING_PREPROCESS = '''
+import time
+from pathlib import Path
+
+
+def preprocess(images):
+    Path("learner-started").write_text("busy")  # in the learner's working folder, inside the check's scratch
+    time.sleep(2)
+    return images.astype("float32") / 255.0
+'''
+
+
+def test_a_hint_asked_for_while_a_check_runs_is_kept(workspace, warm_launcher, monkeypatch, tmp_path):
+    """`check` records its verdict on the progress as it is when the learner's code ends, re-read under the
+    lock: a hint shown in another terminal meanwhile is not overwritten by the check's older copy."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the check's job folder, and the marker, go
+    (workspace / "exercises" / "02_preprocess.py").write_text(SLOW_PASSING_PREPROCESS)
+    shown = {}
+
+    def hints_while_checking() -> None:
+        deadline = time.monotonic() + 120
+        while not any(scratch.rglob("learner-started")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        shown["levels"] = [tutor.hint(exercise_id, workspace).level for exercise_id in ("02", "03")]
+
+    other_terminal = threading.Thread(target=hints_while_checking)
+    other_terminal.start()
+    checked = tutor.check("02", workspace, launcher=warm_launcher)
+    other_terminal.join(10)
+    assert checked.passed and shown["levels"] == [1, 1]
+    progress, _ = load_progress(checked.workspace)
+    assert progress.of(CURRICULUM.resolve("02")).status == DONE
+    assert [progress.of(CURRICULUM.resolve(e)).hints_shown for e in ("02", "03")] == [1, 1]
 
 
 def test_updating_progress_saves_on_leaving(workspace):
