@@ -4,7 +4,8 @@ SIGINT to the command's whole process group.
 Each command runs once as a real subprocess with a TMPDIR of its own and a learner file that starts two
 `sleep` processes — one in its own process group, one in a session of its own (`start_new_session`, what
 `setsid` does) — then keeps busy for longer than the test waits, and would pass if it were let finish.
-Every test below reads the one cancelled run of its command.
+The three commands run at the same time (most of their time is Python and TensorFlow starting); every test
+below reads the one cancelled run of its command.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def preprocess(images):
     subprocess.Popen(["sleep", "{grouped}"])
     subprocess.Popen(["sleep", "{detached}"], start_new_session=True)
     Path("{started}").write_text("busy")
-    for _ in range(300):  # 30 s: far longer than the test waits, inside the 60 s limit
+    for _ in range(450):  # 45 s: far longer than the test waits, inside the 60 s limit
         time.sleep(0.1)
     return images.astype("float32") / 255.0
 '''
@@ -63,42 +64,65 @@ class Cancelled:
         return {pid: line for pid, line in self.survivors.items() if self.detached_tag not in line}
 
 
-def _processes_of(token: str, tags: tuple[str, ...]) -> dict[int, str]:
-    """Processes whose environment carries ``token`` or whose command line carries one of ``tags``."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-            environ = (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if f"{TOKEN_VARIABLE}={token}".encode() in environ.split(b"\0") or any(tag in command for tag in tags):
-            found[int(entry.name)] = command
-    return found
+@dataclass
+class _Running:
+    """A command started with its own TMPDIR, and what marks the processes that belong to it."""
+
+    command: str
+    process: subprocess.Popen
+    tmpdir: Path
+    workspace: Path
+    token: str  # the value of TOKEN_VARIABLE in its environment
+    grouped_tag: str  # the command-line argument of the learner's `sleep` in its own process group
+    detached_tag: str  # ... and of the one in a session of its own
+
+    def processes(self) -> dict[int, str]:
+        """Processes whose environment carries the token or whose command line carries a tag: pid → command."""
+        found = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+                environ = (entry / "environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if (f"{TOKEN_VARIABLE}={self.token}".encode() in environ
+                    or self.grouped_tag in command or self.detached_tag in command):
+                found[int(entry.name)] = command
+        return found
+
+    def survivors(self, grace: float = 5.0) -> dict[int, str]:
+        """The processes still alive after a grace for the ones already killed (a SIGKILLed process can take a
+        moment to go); the grace does not wait out the learner's own-session process, which may stay."""
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and any(self.detached_tag not in c for c in self.processes().values()):
+            time.sleep(0.1)
+        return self.processes()
+
+    def wait_until_busy(self, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(self.tmpdir.rglob(STARTED)):
+            if self.process.poll() is not None:
+                raise AssertionError(f"`{self.command}` ended before the learner's code ran:\n"
+                                     f"{self.process.communicate()[0]}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the learner's code never started under `{self.command}`")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Whatever the test left running, for the next tests' sake."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        for pid in self.processes():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
 
-def _survivors(token: str, tags: tuple[str, ...], grace: float = 5.0) -> dict[int, str]:
-    """The run's processes still alive after ``grace`` seconds (a SIGKILLed process can take a moment to go)."""
-    deadline = time.monotonic() + grace
-    while (alive := _processes_of(token, tags)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return alive
-
-
-def _wait_until_busy(process: subprocess.Popen, tmpdir: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while not any(tmpdir.rglob(STARTED)):
-        if process.poll() is not None:
-            raise AssertionError(f"the command ended before the learner's code ran:\n{process.communicate()[0]}")
-        if time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(f"the learner's code never started:\n{process.communicate()[0]}")
-        time.sleep(0.1)
-
-
-def _cancel(command: str, root: Path) -> Cancelled:
+def _start(command: str, root: Path) -> _Running:
     tmpdir, workspace = root / "tmp", root / "ws"
     tmpdir.mkdir()
     tag = f"4000.{secrets.randbelow(10**6):06d}"
@@ -115,34 +139,36 @@ def _cancel(command: str, root: Path) -> Cancelled:
     process = subprocess.Popen([sys.executable, "-m", "hnml_tutor", *args], cwd=root, env=env, text=True,
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                start_new_session=True)
-    try:
-        _wait_until_busy(process, tmpdir)
-        os.killpg(process.pid, signal.SIGINT)
-        if command == "grade":  # an instructor pressing again must not cut short what the first press started
-            time.sleep(0.05)
-            os.killpg(process.pid, signal.SIGINT)
-        output, _ = process.communicate(timeout=90)
-        survivors = _survivors(token, (grouped, detached))
-    finally:
-        for pid in _processes_of(token, (grouped, detached)):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-    progress_file = workspace / ".hnml-tutor" / "progress.json"
-    return Cancelled(command, process.returncode, output, survivors, detached,
-                     sorted(str(p.relative_to(tmpdir)) for p in tmpdir.rglob("hnml-*")),
-                     progress_file.read_text() if progress_file.exists() else "")
+    return _Running(command, process, tmpdir, workspace, token, grouped, detached)
+
+
+def _interrupt(running: _Running) -> Cancelled:
+    """Ctrl-C once the learner's code is busy (twice for `grade`), then what the command left behind."""
+    running.wait_until_busy()
+    os.killpg(running.process.pid, signal.SIGINT)
+    if running.command == "grade":  # an instructor pressing again must not cut short what the first press started
+        time.sleep(0.05)
+        os.killpg(running.process.pid, signal.SIGINT)
+    output, _ = running.process.communicate(timeout=90)
+    progress_file = running.workspace / ".hnml-tutor" / "progress.json"
+    leftovers = sorted(str(path.relative_to(running.tmpdir)) for path in running.tmpdir.rglob("hnml-*"))
+    return Cancelled(running.command, running.process.returncode, output, running.survivors(),
+                     running.detached_tag, leftovers, progress_file.read_text() if progress_file.exists() else "")
 
 
 @pytest.fixture(scope="module")
 def cancelled(tmp_path_factory):
-    """``cancelled(command)``: the one Ctrl-C'd run of ``command`` in this module (run on first use)."""
+    """``cancelled(command)``: the one Ctrl-C'd run of ``command`` (the three run at once, on first use)."""
     runs: dict[str, Cancelled] = {}
 
     def get(command: str) -> Cancelled:
-        if command not in runs:
-            runs[command] = _cancel(command, tmp_path_factory.mktemp(f"cancel-{command}"))
+        if not runs:
+            running = [_start(name, tmp_path_factory.mktemp(f"cancel-{name}")) for name in COMMANDS]
+            try:
+                runs.update((one.command, _interrupt(one)) for one in running)
+            finally:
+                for one in running:
+                    one.stop()
         return runs[command]
 
     return get
