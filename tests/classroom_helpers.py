@@ -68,23 +68,54 @@ def tree_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def strays_after_grace(seconds: float = 5.0) -> list[str]:
-    """Processes of any grading run still alive after a short grace for ones the run's sweep already killed
-    (a SIGKILLed process can take a moment to go); each as ``pid: command line``, to say what outlived it."""
-    import time
-    from pathlib import Path as _Path
+def _of_this_test_run(pid: int) -> bool:
+    """Whether ``pid`` was started by this test session (and this xdist worker), not by another checkout's
+    tests grading on the same machine: everything this session starts inherits its cache and worker name."""
+    import os
 
+    try:
+        environ = set(Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"))
+    except OSError:
+        return False
+    ours = [f"{key}={os.environ[key]}".encode() for key in ("HNML_TUTOR_CACHE", "PYTEST_XDIST_WORKER")
+            if key in os.environ]
+    return all(item in environ for item in ours)
+
+
+def processes_of_this_test_run() -> list[int]:
+    """Processes of any grading run this test session started that are still alive."""
     from hnml_tutor.classroom.pool import marked_processes
 
+    return [pid for pid in marked_processes("") if _of_this_test_run(pid)]
+
+
+def stop_processes_of_this_test_run() -> None:
+    """Kill what a grading run of this session left (never another checkout's runs on the same machine)."""
+    import os
+    import signal
+
+    for pid in processes_of_this_test_run():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            continue
+
+
+def strays_after_grace(seconds: float = 5.0) -> list[str]:
+    """Processes of any grading run of this test session still alive after a short grace for ones the run's
+    sweep already killed (a SIGKILLed process can take a moment to go); each as ``pid: command line``, to say
+    what outlived it."""
+    import time
+
     deadline = time.monotonic() + seconds
-    while marked_processes("") and time.monotonic() < deadline:
+    while processes_of_this_test_run() and time.monotonic() < deadline:
         time.sleep(0.1)
     strays = []
-    for pid in marked_processes(""):
+    for pid in processes_of_this_test_run():
         try:
-            command = _Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            parent = _Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
-            parent_command = _Path(f"/proc/{parent}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+            parent_command = Path(f"/proc/{parent}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except (OSError, IndexError):
             continue
         if sys.prefix not in command:
