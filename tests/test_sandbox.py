@@ -108,7 +108,7 @@ def test_memory_limit_leaves_real_training_alone(grade, launcher):
     """TensorFlow reserves far more address space than it uses; the default limit must not trip on it."""
     report = grade("05", """
         def train(model, x_train, y_train):
-            return model.fit(x_train, y_train, epochs=2, batch_size=128, validation_split=0.1, verbose=0)
+            return model.fit(x_train, y_train, epochs=1, batch_size=128, validation_split=0.1, verbose=0)
         """, launcher=launcher)
     assert report.checks[0].passed, report.checks[0].message
 
