@@ -9,12 +9,9 @@ Problems the learner can fix are raised as :class:`~hnml_tutor.errors.TutorError
 from __future__ import annotations
 
 import ast
-import shutil
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable
 
 from hnml_tutor.curriculum import Curriculum, Exercise, load_curriculum
 from hnml_tutor.errors import TutorError
@@ -157,24 +154,6 @@ class Checked:
         return self.report.passed
 
 
-@contextmanager
-def _scratch_of_one_check() -> Iterator[None]:
-    """Temporary files made while the block runs — the sandbox's job folders among them — go into one folder
-    of their own, removed however the check ends.
-
-    The sandbox removes a job folder on every way out of a run, but a Ctrl-C can land between creating it
-    and handing it to the child; this is the net under that gap and under any grader that forgets to tidy.
-    """
-    folder = tempfile.mkdtemp(prefix="hnml-check-")
-    previous = tempfile.tempdir
-    tempfile.tempdir = folder
-    try:
-        yield
-    finally:
-        tempfile.tempdir = previous
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def check(
     query: str | None = None,
     workspace: Path | None = None,
@@ -197,9 +176,8 @@ def check(
     chosen = session.pick(query)
     limits = Limits(time_limit=time_limit or chosen.time_limit)
     launcher = launcher or ColdLauncher()
-    with _scratch_of_one_check():
-        report = grade_exercise(chosen, session.workspace.exercise_file(chosen), limits=limits,
-                                plots_dir=session.workspace.plots_dir, launcher=launcher, on_progress=on_progress)
+    report = grade_exercise(chosen, session.workspace.exercise_file(chosen), limits=limits,
+                            plots_dir=session.workspace.plots_dir, launcher=launcher, on_progress=on_progress)
     note = fallback_note(launcher.isolation)
     with updating_progress(session.workspace) as saved:
         if not report.grader_fault:  # the tutor failed, not the learner: their record stays as it was

@@ -85,7 +85,7 @@ from pathlib import Path
 
 
 def preprocess(images):
-    Path("learner-started").write_text("busy")  # in the learner's working folder, inside the check's scratch
+    Path("learner-started").write_text("busy")  # in the learner's working folder, inside its job folder
     time.sleep(2)
     return images.astype("float32") / 255.0
 '''
@@ -96,13 +96,15 @@ def test_a_hint_asked_for_while_a_check_runs_is_kept(workspace, warm_launcher, m
     lock: a hint shown in another terminal meanwhile is not overwritten by the check's older copy."""
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the check's job folder, and the marker, go
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     (workspace / "exercises" / "02_preprocess.py").write_text(SLOW_PASSING_PREPROCESS)
     shown = {}
+    # Job folders go to the temporary folder, or into the warm launcher's jail when it has one.
+    roots = [scratch] + [root for root in (warm_launcher.job_root(),) if root is not None]
 
     def hints_while_checking() -> None:
         deadline = time.monotonic() + 120
-        while not any(scratch.rglob("learner-started")) and time.monotonic() < deadline:
+        while not any(any(root.rglob("learner-started")) for root in roots) and time.monotonic() < deadline:
             time.sleep(0.05)
         shown["levels"] = [tutor.hint(exercise_id, workspace).level for exercise_id in ("02", "03")]
 
