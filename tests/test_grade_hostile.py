@@ -23,6 +23,7 @@ from classroom_helpers import (
     zip_folder,
 )
 from hnml_tutor.cli import app
+from hnml_tutor.sandbox.isolation import BUBBLEWRAP, resolve
 
 def hostile(body: str) -> str:
     return textwrap.dedent(body).lstrip()
@@ -95,6 +96,7 @@ HOSTILE_02 = {
                 with open(f"/proc/{pid}/status") as status:
                     grandparent = next(int(l.split()[1]) for l in status if l.startswith("PPid:"))
             os.kill(grandparent, signal.SIGKILL)
+            raise RuntimeError("the grader was out of reach")  # in a jail, the grader is not even in view
     """),
     "leaves_a_daemon": hostile("""
         import subprocess, sys
@@ -119,7 +121,8 @@ REASONS = {
     "fake_files": "no function `preprocess`",
     "syntax_error": "syntax error",
     "kills_its_parent": "killed the process that started it",
-    "kills_the_grader": "grading process stopped",
+    # In a bubblewrap jail the grader is out of reach; with process limits only, the worker dies and is replaced.
+    "kills_the_grader": "out of reach" if resolve() == BUBBLEWRAP else "grading process stopped",
     "leaves_a_daemon": "runtimeerror",
     "non_utf8": "utf-8",
     "missing_file": "missing",
