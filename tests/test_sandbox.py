@@ -37,7 +37,7 @@ HOSTILE = {
             except ImportError:
                 pass
             return images
-        """, ["not scaled"], {}),
+        """, ["floating-point"], {}),
     "floods the output": ("""
         def preprocess(images):
             while True:
