@@ -86,6 +86,7 @@ def test_learner_code_sees_nothing_of_the_tutor_or_the_machine(tmp_path, kind, w
     try:
         assert result.ok, (result.status, result.reason, result.output)
         assert result.call("look").value == {}, "learner code reached what it must not"
+        assert result.output.strip() == "", "the jail itself printed into the learner's output"
     finally:
         cleanup(result)
 

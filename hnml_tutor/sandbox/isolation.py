@@ -57,7 +57,7 @@ KERAS_HOME = "/run/hnml/keras"
 SYSTEM_TREES = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 # Only what Python, NumPy and TensorFlow need from /etc: never the whole folder (it holds secrets).
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "passwd", "group",
-             "hosts", "alternatives", "mime.types", "os-release")
+             "hosts", "alternatives", "mime.types", "os-release", "fonts")
 # The tutor modules that run inside the jail: the child and what it imports. Nothing that grades.
 RUNTIME_MODULES = ("__init__.py", "errors.py", "defaults.py", "atomic.py", "cache.py", "datasets.py", "transport.py",
                    "job_files.py")
@@ -302,6 +302,7 @@ class Jail:
     hidden: tuple[Path, ...] = ()  # more folders learner code must not see (hidden tests, OUT, submissions)
     chdir: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    base_env: dict[str, str] | None = None  # the environment the child would have had; the jail keeps a few
 
     def command(self, inner: list[str]) -> list[str]:
         args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
@@ -327,7 +328,8 @@ class Jail:
         args += self._data_binds()
         for folder in self.writable:
             args += ["--bind", str(folder), str(folder)]
-        environment = {name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ}
+        base = os.environ if self.base_env is None else self.base_env
+        environment = {name: base[name] for name in PASSED_ENVIRONMENT if name in base}
         environment.update(PATH="/usr/local/bin:/usr/bin:/bin", HOME="/tmp", HNML_TUTOR_CACHE=CACHE,
                            KERAS_HOME=KERAS_HOME, HNML_TUTOR_OFFLINE="1", HNML_TUTOR_JAILED="1",
                            HNML_TUTOR_JAIL_WRITABLE=os.pathsep.join(str(folder) for folder in self.writable))

@@ -166,7 +166,8 @@ class ColdLauncher:
         env, account = _child_environment(launch.env), {}
         if jailed:
             command = python_command("hnml_tutor.sandbox.child", args, jailed=True)
-            command = Jail(writable=(launch.folder,), chdir=launch.cwd, extra_env=launch.env or {}).command(command)
+            command = Jail(writable=(launch.folder,), chdir=launch.cwd, extra_env=launch.env or {},
+                           base_env=env).command(command)
         elif self.isolation == USER:
             command = python_command("hnml_tutor.sandbox.child", args, jailed=True, runtime=str(user_runtime()))
             env = _learner_environment(launch.env)
@@ -291,7 +292,7 @@ class WarmLauncher:
         env = _child_environment(None)
         if jailed:
             command = python_command("hnml_tutor.sandbox.zygote", [str(theirs.fileno())], jailed=True)
-            command = Jail(writable=(self.job_root(),)).command(command)
+            command = Jail(writable=(self.job_root(),), base_env=env).command(command)
         elif self.isolation == USER:  # the warm parent stays root; each child becomes the learner account
             command = python_command("hnml_tutor.sandbox.zygote", [str(theirs.fileno())], jailed=True,
                                      runtime=str(user_runtime()))
