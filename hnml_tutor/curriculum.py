@@ -38,6 +38,7 @@ class Exercise:
     solution_path: Path
     grader_path: Path
     threshold: float | None = None
+    learned: str = ""  # what the learner has just learned, shown after a pass
 
     @property
     def filename(self) -> str:
@@ -113,6 +114,7 @@ def _exercise_from_entry(entry: dict, folders: "CurriculumFolders") -> Exercise:
         solution_path=folders.solutions / f"{exercise_id}_{slug}.py",
         grader_path=folders.graders / f"grade_{exercise_id}_{slug}.py",
         threshold=entry.get("threshold"),
+        learned=str(entry.get("learned", "")).strip(),
     )
 
 

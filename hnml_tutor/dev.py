@@ -57,6 +57,8 @@ def audit_files(exercise: Exercise) -> list[str]:
             problems.append(f"its {what} does not define {', '.join(sorted(missing))}")
     if len(exercise.hints) < 3:
         problems.append(f"it has {len(exercise.hints)} hint(s); learners expect three layers")
+    if not exercise.learned:
+        problems.append("it has no `learned` note (what the learner has just learned, shown after a pass)")
     try:
         checks = declared_checks(exercise)
     except GraderBroken as error:

@@ -105,6 +105,8 @@ class NotebookCheck:
                          f"again; <code>hnml_tutor.hint(\"{escape(exercise.id)}\")</code> helps.</p>")
         else:
             parts.append(f'<p class="verdict pass">🎉 {escape(exercise.id)} {escape(exercise.slug)} passed.</p>')
+            if exercise.learned:
+                parts.append(f'<p class="learned"><b>What you just learned:</b> {escape(exercise.learned)}</p>')
             following = self.checked.next_exercise
             if following is not None:
                 parts.append(f"<p>Next: {escape(following.id)} · {escape(following.title)}.</p>")

@@ -83,6 +83,7 @@ def test_check_pass_records_progress_and_names_next(workspace):
     result = invoke(workspace, "check", "2")
     assert result.exit_code == 0, result.output
     assert "passed" in result.output and "03" in result.output
+    assert "what you just learned" in result.output and "dividing by 255" in plain(result.output)
     state = json.loads((workspace / ".hnml-tutor" / "progress.json").read_text())
     assert state["exercises"]["02"]["status"] == "done"
     assert "1 of 7" in invoke(workspace, "list").output

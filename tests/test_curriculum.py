@@ -19,6 +19,7 @@ def test_every_exercise_has_its_files(exercise):
     assert exercise.grader_path.is_file()
     assert len(exercise.hints) >= 3
     assert exercise.points > 0 and exercise.time_limit > 0
+    assert exercise.learned.startswith("You ") and len(exercise.learned) > 80  # what a pass teaches, in a few sentences
 
 
 def test_ids_are_two_digits_in_teaching_order():

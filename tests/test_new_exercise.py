@@ -33,6 +33,7 @@ hints = [
     "NumPy broadcasts `values * 2` over every element.",
     "`return values * 2`",
 ]
+learned = "NumPy applies arithmetic to a whole array at once."
 '''
 
 STUB = '''"""

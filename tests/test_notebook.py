@@ -43,6 +43,7 @@ def test_the_course_notebook_passes_with_the_solutions_filled_in(tmp_path):
     for exercise_id, cell in exercise_cells.items():
         text = _outputs_text(cell)
         assert f"{exercise_id} {CURRICULUM.resolve(exercise_id).slug} passed" in text, text[-2000:]
+        assert "What you just learned:" in text
         assert "\x1b[" not in text and not SPINNER.search(text), "no terminal codes or spinner frames in a notebook"
     assert "RESULT True" in _outputs_text(book.cells[-1])
     progress = json.loads((tmp_path / "hnml-workspace" / ".hnml-tutor" / "progress.json").read_text())

@@ -169,6 +169,9 @@ def report(checked: "Checked") -> RenderableType:
     counts = result.counts
     if result.passed:
         parts.append(Text(f"🎉 {exercise.id} {exercise.slug} passed ({counts['passed']} checks).", style="bold green"))
+        if exercise.learned:
+            parts.append(Panel(Text(exercise.learned), title="what you just learned", title_align="left",
+                               border_style="green"))
         if checked.next_exercise is not None:
             following = checked.next_exercise
             parts.append(Text.assemble("Next: ", (f"{following.id} · {following.title}", "bold"),
