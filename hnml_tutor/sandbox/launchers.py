@@ -36,9 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from hnml_tutor.sandbox.isolation import (BUBBLEWRAP, USER, Jail, hand_to_learner, learner_account, python_command,
-                                          resolve, user_environment, user_jobs, user_runtime)
-from hnml_tutor.sandbox.memory import process_memory, resident_memory
+from hnml_tutor.sandbox.isolation import (BUBBLEWRAP, PASSED_ENVIRONMENT, USER, Jail, hand_to_learner, learner_account,
+                                          python_command, resolve, user_environment, user_jobs, user_runtime)
+from hnml_tutor.sandbox.memory import process_memory, process_tree, resident_memory
 
 READY_TIMEOUT = 180.0  # importing TensorFlow on a busy two-core machine
 MAX_MESSAGE = 4096
@@ -109,8 +109,6 @@ def _child_environment(extra: dict[str, str] | None) -> dict[str, str]:
 
 def _learner_environment(extra: dict[str, str] | None) -> dict[str, str]:
     """The whole environment of a child run as the learner account: no path of the tutor's, no secret."""
-    from hnml_tutor.sandbox.isolation import PASSED_ENVIRONMENT
-
     base = _child_environment(None)
     return {**{name: base[name] for name in PASSED_ENVIRONMENT if name in base}, **user_environment(), **(extra or {})}
 
@@ -381,8 +379,6 @@ def _namespace_pid(pid: int) -> int | None:
 
 def host_pid(ancestor: int, inner: int) -> int | None:
     """The pid this machine knows a jailed process by, found among ``ancestor``'s descendants by its jail pid."""
-    from hnml_tutor.sandbox.memory import process_tree
-
     for candidate in process_tree(ancestor):
         if candidate != ancestor and _namespace_pid(candidate) == inner:
             return candidate
