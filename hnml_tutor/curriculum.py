@@ -21,6 +21,9 @@ from hnml_tutor.errors import TutorError
 from hnml_tutor.resources import exercises_dir, graders_dir, solutions_dir
 
 
+NO_DATA = "none"  # the manifest's `dataset` of an exercise whose grader needs no data set
+
+
 @dataclass(frozen=True)
 class Exercise:
     """One step of the curriculum, exactly as the manifest describes it."""
@@ -39,6 +42,12 @@ class Exercise:
     grader_path: Path
     threshold: float | None = None
     learned: str = ""  # what the learner has just learned, shown after a pass
+    part: str = ""  # id of the part of the course it belongs to (see Part)
+
+    @property
+    def needs_data(self) -> bool:
+        """Whether its grader reads a data set (08's one neuron learns from seven numbers it is given)."""
+        return self.dataset != NO_DATA
 
     @property
     def filename(self) -> str:
@@ -52,6 +61,19 @@ class Exercise:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A stretch of the course with one theme ("The workflow", "Keras further", "From scratch"), so a
+    listing of many exercises reads as a few chapters rather than one long column."""
+
+    id: str
+    title: str
+    about: str = ""
+
+
+UNGROUPED = Part("", "Exercises")
+
+
+@dataclass(frozen=True)
 class Curriculum:
     """All exercises in teaching order, plus the messages that open and close the course."""
 
@@ -59,6 +81,15 @@ class Curriculum:
     final: str
     exercises: tuple[Exercise, ...]
     graders_dir: Path
+    parts: tuple[Part, ...] = ()
+
+    def grouped(self) -> list[tuple[Part, tuple[Exercise, ...]]]:
+        """The exercises part by part, in teaching order; parts without exercises are left out, and a
+        curriculum that declares no parts is one group."""
+        if not self.parts:
+            return [(UNGROUPED, self.exercises)] if self.exercises else []
+        groups = [(part, tuple(e for e in self.exercises if e.part == part.id)) for part in self.parts]
+        return [(part, members) for part, members in groups if members]
 
     def resolve(self, query: str) -> Exercise:
         """Find an exercise by a forgiving id: ``2``, ``02``, ``preprocess``, ``02_preprocess`` all work."""
@@ -115,6 +146,7 @@ def _exercise_from_entry(entry: dict, folders: "CurriculumFolders") -> Exercise:
         grader_path=folders.graders / f"grade_{exercise_id}_{slug}.py",
         threshold=entry.get("threshold"),
         learned=str(entry.get("learned", "")).strip(),
+        part=str(entry.get("part", "")),
     )
 
 
@@ -154,8 +186,25 @@ def parse_curriculum(path: Path, folders: CurriculumFolders | None = None) -> Cu
     for exercise in exercises:
         if exercise.points <= 0 or not exercise.functions:
             raise ValueError(f"{path}: exercise {exercise.id} needs points > 0 and at least one function")
+    parts = tuple(Part(str(p["id"]), p["title"], str(p.get("about", "")).strip()) for p in data.get("parts", []))
+    _check_parts(path, parts, exercises)
     return Curriculum(welcome=data["welcome"], final=data["final"], exercises=exercises,
-                      graders_dir=folders.graders)
+                      graders_dir=folders.graders, parts=parts)
+
+
+def _check_parts(path: Path, parts: tuple[Part, ...], exercises: tuple[Exercise, ...]) -> None:
+    """Declared parts must each be named by exercises that sit together, in the parts' order."""
+    if not parts:
+        return
+    order = {part.id: index for index, part in enumerate(parts)}
+    if len(order) != len(parts):
+        raise ValueError(f"{path}: two parts share an id")
+    unknown = [f"{e.id} ({e.part or 'none'})" for e in exercises if e.part not in order]
+    if unknown:
+        raise ValueError(f"{path}: exercises name no declared part: {', '.join(unknown)}")
+    positions = [order[e.part] for e in exercises]
+    if positions != sorted(positions):
+        raise ValueError(f"{path}: the exercises of a part must be listed together, in the order of [[parts]]")
 
 
 def curriculum_folders() -> CurriculumFolders:

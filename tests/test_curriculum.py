@@ -10,6 +10,7 @@ from hnml_tutor.errors import TutorError
 from hnml_tutor.graders.runner import declared_checks
 
 CURRICULUM = load_curriculum()
+CURRICULUM_MANIFEST = CURRICULUM.exercises[0].stub_path.parent / "info.toml"
 
 
 @pytest.mark.parametrize("exercise", CURRICULUM.exercises, ids=lambda e: e.id)
@@ -32,7 +33,28 @@ def test_ids_are_two_digits_in_teaching_order():
 def test_stub_defines_the_manifests_functions(exercise):
     tree = ast.parse(exercise.stub_path.read_text(encoding="utf-8"))
     defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
-    assert set(exercise.functions) <= defined
+    constants = {target.id for node in tree.body if isinstance(node, ast.Assign) for target in node.targets
+                 if isinstance(target, ast.Name) and target.id.isupper()}
+    assert set(exercise.functions) <= defined | constants
+
+
+def test_every_exercise_belongs_to_a_declared_part_in_order():
+    assert CURRICULUM.parts and CURRICULUM.grouped()[0][0].id == "workflow"
+    grouped = [e for _, exercises in CURRICULUM.grouped() for e in exercises]
+    assert grouped == list(CURRICULUM.exercises)
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda text: text.replace('part = "workflow"', 'part = "nowhere"', 1), "name no declared part"),
+    (lambda text: text.replace('part = "workflow"', 'part = "scratch"', 1), "listed together"),
+])
+def test_a_manifest_with_parts_out_of_place_is_refused(tmp_path, change, problem):
+    from hnml_tutor.curriculum import parse_curriculum
+
+    manifest = tmp_path / "info.toml"
+    manifest.write_text(change(CURRICULUM_MANIFEST.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(ValueError, match=problem):
+        parse_curriculum(manifest)
 
 
 @pytest.mark.parametrize("query", ["2", "02", "preprocess", "02_preprocess", "02_preprocess.py", " PREPROCESS "])

@@ -240,7 +240,7 @@ def write_bundle(target: Path, settings: GradeSettings, *, include_data: bool = 
                 for path in paths:
                     _add(zipped, f"hidden_tests/{path.name}", path.read_bytes())
             if include_data:
-                for name in sorted({e.dataset for e in settings.exercises}):
+                for name in sorted({e.dataset for e in settings.exercises if e.needs_data}):
                     for path in datasets.write_idx_folder(name, staging / "data" / name):
                         _add(zipped, f"data/{name}/{path.name}", path.read_bytes())
             names = zipped.namelist()
@@ -272,7 +272,7 @@ def prepare(config_path: Path) -> None:
     """At image build time: decode the data and build every cached reference artefact once, into the cache."""
     from hnml_tutor import reference
 
-    for name in sorted({e.dataset for e in _settings_from(config_path).exercises}):
+    for name in sorted({e.dataset for e in _settings_from(config_path).exercises if e.needs_data}):
         datasets.load_arrays(name)
     reference.prepare()
 

@@ -177,7 +177,7 @@ class ClassGrading:
         from hnml_tutor.sandbox.isolation import for_instructor
 
         self.isolation = for_instructor(settings.isolation)  # no sandbox, no grading, unless opted out
-        for name in sorted({e.dataset for e in settings.exercises}):
+        for name in sorted({e.dataset for e in settings.exercises if e.needs_data}):
             datasets.load_arrays(name)  # no data: one clear message now, not a zero for every learner
         hidden = collect_hidden_tests(settings.tests_dir, load_curriculum())
         self.output.prepare(resume=settings.resume)

@@ -54,11 +54,13 @@ def _learner_error(error: dict, filename: str, exercise_id: str, *, importing: b
     fail(prefix + _error_headline(error, filename), hint=hint, details=_format_error(error, filename))
 
 
-def expect_ran(run: SandboxRun, function: str, filename: str, exercise_id: str, *, occurrence: int = 0) -> Any:
+def expect_ran(run: SandboxRun, function: str, filename: str, exercise_id: str, *, occurrence: int = 0,
+               constant: bool = False) -> Any:
     """Fail with the learner's own error unless ``function`` ran and returned; returns its value.
 
     A grader that calls one function on several inputs (a second model, a second batch) reads the
-    ``occurrence``-th call, counted from 0 in the order the grader declared them.
+    ``occurrence``-th call, counted from 0 in the order the grader declared them. ``constant`` is a name the
+    learner assigns rather than a function (read with ``Call(name, constant=True)``).
     """
     if run.status == "import_error":
         _learner_error(run.import_error, filename, exercise_id, importing=True)
@@ -67,6 +69,11 @@ def expect_ran(run: SandboxRun, function: str, filename: str, exercise_id: str, 
         fail(f"Your code {run.reason}.", hint=_limit_hint(run.status), details=tail or None)
     results = [call for call in run.calls if call.function == function]
     result = results[occurrence] if occurrence < len(results) else None
+    if (result is None or result.status == "missing") and constant:
+        fail(f"{filename} has no `{function}`.", expected=f"a line `{function} = ...` at the top level of the file",
+             found="no such name",
+             hint=f"Keep the name exactly as in the exercise; `hnml-tutor reset {exercise_id}` restores the "
+                  "original file (your version is backed up).")
     if result is None or result.status == "missing":
         fail(f"{filename} has no function `{function}`.",
              expected=f"a function `def {function}(...)`",

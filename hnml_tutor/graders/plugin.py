@@ -250,25 +250,37 @@ def _declaration(module) -> LearnerCalls | None:
     return next((value for value in vars(module).values() if isinstance(value, LearnerCalls)), None)
 
 
-def _parameters(exercise: Exercise, function: str) -> str:
-    """The parameters of ``function`` as the exercise's stub spells them (``images``), for descriptions."""
+def _stub_definition(exercise: Exercise, function: str) -> ast.stmt | None:
+    """Where the exercise's stub defines ``function``: a ``def``, or an assignment for a constant the
+    learner fills in (``CLASS_NAMES = ...``)."""
     try:
         tree = ast.parse(exercise.stub_path.read_bytes())
     except (OSError, SyntaxError, ValueError):
-        return ""
+        return None
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == function:
-            return ", ".join(argument.arg for argument in node.args.args)
-    return ""
+            return node
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if any(isinstance(target, ast.Name) and target.id == function for target in targets):
+            return node
+    return None
 
 
 def _runs_check(function: str, points: float, exercise: Exercise) -> Callable:
-    """The check "``function(...)`` runs without error", generated for each function a grader calls."""
+    """The check "``function(...)`` runs without error", generated for each function a grader calls; for a
+    constant of the stub's, "``NAME`` is defined" (reading it runs the learner's module, so it fails the
+    same way when the file does not import)."""
+    definition = _stub_definition(exercise, function)
+    constant = definition is not None and not isinstance(definition, ast.FunctionDef)
 
     def runs_check(run, filename, exercise):
-        expect_ran(run, function, filename, exercise.id)
+        expect_ran(run, function, filename, exercise.id, constant=constant)
 
-    runs_check.__doc__ = f"{function}({_parameters(exercise, function)}) runs without error"
+    if constant:
+        runs_check.__doc__ = f"{function} is defined"
+    else:
+        parameters = ", ".join(a.arg for a in definition.args.args) if definition is not None else ""
+        runs_check.__doc__ = f"{function}({parameters}) runs without error"
     setattr(runs_check, CHECK_ATTRIBUTE, CheckSpec(points, after=()))
     return runs_check
 

@@ -50,6 +50,14 @@ def mnist_scaled() -> ScaledData:
     return ScaledData(preprocess(data.x_train), preprocess(data.x_test))
 
 
+@provider("fashion/scaled")
+def fashion_scaled() -> ScaledData:
+    """Fashion-MNIST's images scaled as step 02 scales MNIST's: the same preprocessing serves both."""
+    data = datasets.load("fashion-mnist")
+    preprocess = solution("preprocess").preprocess
+    return ScaledData(preprocess(data.x_train), preprocess(data.x_test))
+
+
 @provider("mlp/compiled", fresh=True)
 def compiled_mlp():
     """A fresh reference network, compiled as step 04 compiles it."""

@@ -99,7 +99,8 @@ def grade_exercise(
     learner_file = Path(learner_file)
     if not learner_file.is_file():
         return _missing_file_report(exercise, learner_file)
-    datasets.load_arrays(exercise.dataset)  # a missing data set is one clear message, not N failed checks
+    if exercise.needs_data:
+        datasets.load_arrays(exercise.dataset)  # a missing data set is one clear message, not N failed checks
     limits = limits or sandbox.Limits(time_limit=exercise.time_limit)
     plugin = GradingPlugin(GradingContext(exercise, learner_file, limits, seed=seed,
                                            launcher=launcher, on_progress=on_progress))

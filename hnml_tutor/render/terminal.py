@@ -82,6 +82,7 @@ def welcome(started: "Started") -> RenderableType:
 
 
 def exercise_list(view: "ProgressView") -> RenderableType:
+    """Every exercise with its status, part by part (the workflow, Keras further, from scratch)."""
     current = view.current
     table = Table(title="hnml-tutor exercises", title_style="bold")
     table.add_column("", width=1)
@@ -89,10 +90,18 @@ def exercise_list(view: "ProgressView") -> RenderableType:
     table.add_column("exercise")
     table.add_column("step")
     table.add_column("status")
-    for exercise in view.curriculum.exercises:
-        label, style = STATUS_STYLE[view.progress.of(exercise).status]
-        table.add_row("▶" if exercise is current else "", exercise.id, exercise.title, exercise.step,
-                      Text(label, style=style))
+    groups = view.curriculum.grouped()
+    for number, (part, exercises) in enumerate(groups):
+        if len(groups) > 1:
+            if number:
+                table.add_section()
+            passed = sum(view.progress.of(e).status == DONE for e in exercises)
+            table.add_row("", "", Text.assemble((part.title, "bold magenta"), (f"  {passed}/{len(exercises)}", "dim")),
+                          Text(part.about, style="dim"), "")
+        for exercise in exercises:
+            label, style = STATUS_STYLE[view.progress.of(exercise).status]
+            table.add_row("▶" if exercise is current else "", exercise.id, exercise.title, exercise.step,
+                          Text(label, style=style))
     total = len(view.curriculum.exercises)
     bar = Table.grid(padding=(0, 1))
     bar.add_row(ProgressBar(total=total, completed=view.done, width=40), Text(f"{view.done} of {total} exercises done"))

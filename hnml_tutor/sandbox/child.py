@@ -73,6 +73,10 @@ def _seed(seed: int | None) -> None:
 
 
 def _run_call(module, call: dict, args: list, learner_file: str, seed: int | None, folder: Path) -> dict:
+    if call.get("constant"):
+        if not hasattr(module, call["function"]):
+            return {"status": "missing"}
+        return {"status": "returned", "value": encode_value(getattr(module, call["function"]), folder)}
     function = getattr(module, call["function"], None)
     if function is None:
         return {"status": "missing"}

@@ -29,11 +29,20 @@ MAX_SIBLINGS = 100
 
 @dataclass(frozen=True)
 class Call:
-    """One function of the learner's module to call, with the arguments the grader chose."""
+    """One function of the learner's module to call, with the arguments the grader chose.
+
+    ``constant`` reads a module-level name the learner fills in (``CLASS_NAMES = [...]``) instead of calling
+    it: the value comes back like a return value, and nothing is called even if it happens to be callable.
+    """
 
     function: str
     args: tuple = ()
     return_arguments: bool = False
+    constant: bool = False
+
+    def __post_init__(self) -> None:
+        if self.constant and (self.args or self.return_arguments):
+            raise ValueError(f"{self.function} is read as a constant, so it takes no arguments")
 
 
 @dataclass
@@ -159,6 +168,7 @@ def run(
                 "function": call.function,
                 "args": [encode_argument(arg, folder, f"{n}_{i}") for i, arg in enumerate(call.args)],
                 "return_arguments": call.return_arguments,
+                "constant": call.constant,
             }
             for n, call in enumerate(calls)
         ]
