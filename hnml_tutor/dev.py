@@ -32,8 +32,14 @@ class ExerciseAudit:
 
 
 def _defined_functions(path: Path) -> set[str]:
+    """The functions a file defines at top level, and the names it assigns there (a constant such as
+    CLASS_NAMES is one of the manifest's "functions" too)."""
     tree = ast.parse(path.read_bytes())
-    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        defined |= {target.id for target in targets if isinstance(target, ast.Name)}
+    return defined
 
 
 def audit_files(exercise: Exercise) -> list[str]:
