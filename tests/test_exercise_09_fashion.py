@@ -114,11 +114,12 @@ def test_an_unknown_name_scaled_data_pixels_scaled_twice_and_a_matrix_of_predict
     failed_with(report, "test_matrix_shape", "(10, 10)", "predicted classes, one per image", "np.add.at")
 
 
-def test_a_rescaling_by_255_and_a_row_normalized_matrix_are_named(grade):
+def test_a_misspelled_data_set_a_rescaling_by_255_and_a_row_normalized_matrix_are_named(grade):
     report = grade("09", learner_file(
-        names=OFFICIAL_NAMES, load=LOAD, train=train("255", divide=False),
+        names=OFFICIAL_NAMES, load=LOAD.replace("fashion_mnist", "FashionMNIST"), train=train("255", divide=False),
         matrix=CORRECT_MATRIX.replace("return matrix", "return matrix / matrix.sum(axis=1, keepdims=True)")))
     no_grader_fault(report)
+    failed_with(report, "test_load_fashion_runs", "attributeerror", "keras.datasets.fashion_mnist")
     failed_with(report, "test_scales_raw_pixels", "doesn't bring the pixels near 0-1", "not `rescaling(255)`")
     failed_with(report, "test_matrix_counts", "normalized row by row", "integers")
 
