@@ -382,8 +382,8 @@ def confusion_plots(run, artifacts, reference_inputs, reference_matrix, referenc
     data, names = reference_inputs.data, reference_inputs.data.class_names
     pairs = _most_confused(matrix)
     true, predicted = pairs[0]
-    artifacts.note(f"{names[true]} is taken for {names[predicted]} {matrix[true, predicted]} times: the pair this "
-                   "model confuses most.")
+    artifacts.note(f"In your confusion matrix, {names[true]} is taken for {names[predicted]} "
+                   f"{matrix[true, predicted]} times: the pair the model confuses most.")
     examples = [data.x_test[(data.y_test == t) & (reference_predictions == p)][:EXAMPLES_PER_PAIR] for t, p in pairs]
     artifacts.plot(draw_confusion_matrix, matrix=matrix, class_names=names, filename="09_confusion.png",
                    title="Confusion matrix: rows the true class, columns the predicted one")
