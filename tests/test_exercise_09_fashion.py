@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import textwrap
 
-import pytest
-
 from conftest import failure_text
 
 TRAIN_TINY = """
@@ -88,7 +86,7 @@ def test_alphabetical_names_mnist_data_a_model_trained_on_scaled_images_and_a_tr
 def test_digit_names_swapped_sets_a_history_and_a_normalized_matrix_are_named(grade):
     report = grade("09", learner_file(
         names="[str(digit) for digit in range(10)]",
-        load="def load_fashion():\n    train, test = keras.datasets.fashion_mnist.load_data()\n    return test, train\n",
+        load=LOAD.replace("return keras", "train, test = keras") + "    return test, train\n",
         train=train("1 / 255", divide=False, returned="history"),
         matrix=CORRECT_MATRIX.replace("return matrix", "return matrix / matrix.sum()")))
     no_grader_fault(report)

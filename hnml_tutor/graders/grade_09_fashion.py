@@ -16,7 +16,7 @@ from hnml_tutor.graders.common import load_returned_model
 from hnml_tutor.graders.models import describe_layers, scales_inputs
 from hnml_tutor.graders.vocabulary import describe, describe_array, fail, is_real_array
 from hnml_tutor.sandbox import Call
-from hnml_tutor.transport import HistoryRecord, ModelFile
+from hnml_tutor.transport import HistoryRecord
 
 NAMES, LOAD, TRAIN, MATRIX = "CLASS_NAMES", "load_fashion", "train_fashion", "confusion_matrix"
 REFERENCE_MODEL = "fashion/trained-raw-mlp"
@@ -333,8 +333,8 @@ def test_matrix_counts(matrix, reference_inputs):
                        "images. Normalizing (dividing by the total, or each row by its sum) is a way to read the "
                        "matrix afterwards, not the matrix itself.")
         if abs(total - 1.0) <= 1e-3:
-            fail("The matrix is normalized: its entries add up to 1.", expected=f"integer counts adding up to {count:,}",
-                 found=describe_array(matrix), hint=counts_hint)
+            fail("The matrix is normalized: its entries add up to 1.",
+                 expected=f"integer counts adding up to {count:,}", found=describe_array(matrix), hint=counts_hint)
         if np.allclose(rows, 1.0, atol=1e-3):
             fail("The matrix is normalized row by row: each row adds up to 1.",
                  expected=f"integer counts adding up to {count:,}", found=describe_array(matrix), hint=counts_hint)
