@@ -67,6 +67,9 @@ ERROR_HINTS: tuple[tuple[tuple[str, ...], re.Pattern, str], ...] = (
     (("ValueError",), re.compile(r"[Aa]rguments? `target` and `output` must have the same (rank|shape)|logits and labels must have the same"),
      "`categorical_crossentropy` expects one-hot labels, but these labels are integers 0-9. "
      "Use `sparse_categorical_crossentropy` (or one-hot encode the labels with `keras.utils.to_categorical`)."),
+    (("AttributeError",), re.compile(r"module 'keras\.datasets' has no attribute"),
+     "Keras spells its data sets in lower case with underscores: `keras.datasets.mnist` and "
+     "`keras.datasets.fashion_mnist`, each with `.load_data()`."),
     (("ModuleNotFoundError", "ImportError"), re.compile(r"tensorflow\.python"), PRIVATE_KERAS),
     (("ModuleNotFoundError",), re.compile(r""),
      "Python can't find that module. Check the spelling of the import; the tutor's packages are `keras`, "

@@ -22,7 +22,7 @@ from hnml_tutor.defaults import DEFAULT_SEED
 from hnml_tutor.errors import TutorError
 from hnml_tutor.graders.checks import CHECK_ATTRIBUTE, CheckSpec, LearnerCalls, check_spec
 from hnml_tutor.graders.common import expect_ran, prewarm_keras
-from hnml_tutor.graders.vocabulary import CheckFailed
+from hnml_tutor.graders.vocabulary import CheckFailed, describe, fail
 from hnml_tutor.results import ERROR, FAILED, PASSED, SKIPPED, CheckResult, DigitPreview
 
 
@@ -266,15 +266,45 @@ def _stub_definition(exercise: Exercise, function: str) -> ast.stmt | None:
     return None
 
 
+_NO_PLACEHOLDER = object()
+
+
+def _placeholder(definition: ast.stmt) -> Any:
+    """The literal a stub's constant starts as (``CLASS_NAMES = []``): a learner file still holding it has not
+    filled the constant in, so it earns no "is defined" point on the untouched stub."""
+    if getattr(definition, "value", None) is None:
+        return _NO_PLACEHOLDER
+    try:
+        return ast.literal_eval(definition.value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return _NO_PLACEHOLDER
+
+
+def _is_placeholder(value: Any, placeholder: Any) -> bool:
+    if placeholder is _NO_PLACEHOLDER or type(value) is not type(placeholder):
+        return False
+    try:
+        return bool(value == placeholder)
+    except (ValueError, TypeError):  # e.g. a list holding arrays, which compare element by element
+        return False
+
+
 def _runs_check(function: str, points: float, exercise: Exercise) -> Callable:
     """The check "``function(...)`` runs without error", generated for each function a grader calls; for a
     constant of the stub's, "``NAME`` is defined" (reading it runs the learner's module, so it fails the
     same way when the file does not import)."""
     definition = _stub_definition(exercise, function)
     constant = definition is not None and not isinstance(definition, ast.FunctionDef)
+    placeholder = _placeholder(definition) if constant else _NO_PLACEHOLDER
 
     def runs_check(run, filename, exercise):
-        expect_ran(run, function, filename, exercise.id, constant=constant)
+        value = expect_ran(run, function, filename, exercise.id, constant=constant)
+        if constant and _is_placeholder(value, placeholder):
+            written = f"{function} = {ast.unparse(definition.value)}"
+            fail(f"`{function}` still holds the exercise's placeholder: fill it in.",
+                 expected=f"a value of your own in place of `{written}`", found=describe(value),
+                 hint=f"Replace the TODO line `{written}` with your value; `hnml-tutor show {exercise.id}` "
+                      "repeats the instructions.")
 
     if constant:
         runs_check.__doc__ = f"{function} is defined"

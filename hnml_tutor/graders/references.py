@@ -121,3 +121,27 @@ def initial_mlp(folder: Path) -> ModelFile:
     """A reference network as step 03 builds it, uncompiled, saved once: the grader that hands it out knows
     its layers and initial weights, so it can tell the same model handed back from a new one."""
     return ModelFile(folder / "model.keras")
+
+
+# -- 09 · Fashion-MNIST, end to end --
+
+def _train_fashion_raw_mlp(folder: Path) -> None:
+    """The reference solution's model, trained on the raw images, with its logits on the raw test images."""
+    import keras
+
+    keras.utils.set_random_seed(REFERENCE_SEED)
+    data = datasets.load("fashion-mnist")
+    with contextlib.redirect_stdout(io.StringIO()):
+        model = solution("09").train_fashion(data.x_train, data.y_train)
+    logits = model.predict(data.x_test, verbose=0, batch_size=1024)
+    model.save(folder / "model.keras")
+    np.save(folder / "test_logits.npy", logits.astype(np.float32))
+    accuracy = float((logits.argmax(axis=1) == data.y_test).mean())
+    (folder / "meta.json").write_text(json.dumps({"test_accuracy": accuracy}))
+
+
+@provider("fashion/trained-raw-mlp", build=_train_fashion_raw_mlp)
+def trained_fashion_raw_mlp(folder: Path) -> ReferenceClassifier:
+    """A Fashion-MNIST MLP that takes raw uint8 images (trained once per machine, seeded): the model whose
+    confusion matrix the grader knows from its stored logits, with no Keras in the grader."""
+    return _load_classifier(folder)
