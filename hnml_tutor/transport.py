@@ -412,8 +412,9 @@ def decode_value(spec: dict, folder: Path) -> Any:
 
 
 def _is_keras_model(value: Any) -> bool:
-    keras = __import__("sys").modules.get("keras")
-    return keras is not None and isinstance(value, keras.Model)
+    # Keras may be half imported (the grader's background import still running): then no model exists yet.
+    model_class = getattr(__import__("sys").modules.get("keras"), "Model", None)
+    return model_class is not None and isinstance(value, model_class)
 
 
 def encode_argument(value: Any, folder: Path, index: str) -> dict:
