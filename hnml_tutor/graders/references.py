@@ -145,3 +145,26 @@ def trained_fashion_raw_mlp(folder: Path) -> ReferenceClassifier:
     """A Fashion-MNIST MLP that takes raw uint8 images (trained once per machine, seeded): the model whose
     confusion matrix the grader knows from its stored logits, with no Keras in the grader."""
     return _load_classifier(folder)
+
+
+# -- 10 · Stop before it overfits --
+
+@provider("fashion/overfitting-mlp", fresh=True)
+def overfitting_mlp():
+    """A compiled network far larger than a thousand Fashion-MNIST images need (two Dense(512), about 670,000
+    weights), so its validation loss turns back up within a few epochs. Seeded: the same starting weights on
+    every check, so where training stops depends on the learner's code, not on chance."""
+    import keras
+
+    keras.utils.set_random_seed(REFERENCE_SEED + 10)
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28)),
+        keras.layers.Flatten(),
+        keras.layers.Dense(512, activation="relu"),
+        keras.layers.Dense(512, activation="relu"),
+        keras.layers.Dense(10),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    return model
+
