@@ -99,13 +99,13 @@ class Misreading:
 
 
 MISREADINGS = (
-    Misreading("counted from 0", lambda h: lowest_val_loss_epoch(h) - 1,
+    Misreading("an epoch counted from 0", lambda h: lowest_val_loss_epoch(h) - 1,
                "Epochs are counted from 1 in Keras' log (\"Epoch 1/50\"), but list positions from 0: add 1 to the "
                "position of the lowest val_loss."),
-    Misreading("the lowest training loss", lambda h: int(np.argmin(h["loss"])) + 1,
+    Misreading("the epoch of the lowest training loss", lambda h: int(np.argmin(h["loss"])) + 1,
                "That is the epoch with the lowest *training* loss, which keeps falling while the model overfits. "
                "Read `history[\"val_loss\"]`: the loss on images the model never trained on."),
-    Misreading("the highest val_accuracy", lambda h: int(np.argmax(h["val_accuracy"])) + 1,
+    Misreading("the epoch of the highest val_accuracy", lambda h: int(np.argmax(h["val_accuracy"])) + 1,
                "That is the epoch with the highest validation *accuracy*. The contract (and EarlyStopping's "
                "monitor=\"val_loss\") goes by the lowest validation *loss*: it also sees how confident the "
                "answers are, so it moves every epoch while accuracy on a few hundred images moves in steps."),
