@@ -70,6 +70,10 @@ ERROR_HINTS: tuple[tuple[tuple[str, ...], re.Pattern, str], ...] = (
     (("AttributeError",), re.compile(r"module 'keras\.datasets' has no attribute"),
      "Keras spells its data sets in lower case with underscores: `keras.datasets.mnist` and "
      "`keras.datasets.fashion_mnist`, each with `.load_data()`."),
+    (("ValueError",), re.compile(r"Argument `output` must have rank \(ndim\) `target\.ndim - 1`"),
+     "`sparse_categorical_crossentropy` expects integer labels 0-9, but these labels are one-hot rows "
+     "([0, 0, 0, 1, 0, …]). One-hot labels go with `categorical_crossentropy`; or keep the sparse loss and pass "
+     "the integer labels."),
     (("ModuleNotFoundError", "ImportError"), re.compile(r"tensorflow\.python"), PRIVATE_KERAS),
     (("ModuleNotFoundError",), re.compile(r""),
      "Python can't find that module. Check the spelling of the import; the tutor's packages are `keras`, "

@@ -168,3 +168,10 @@ def overfitting_mlp():
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     return model
 
+
+# -- 11 · The classic dropout MLP --
+
+@provider("mnist/dropout-mlp", fresh=True)
+def dropout_mlp():
+    """The reference dropout MLP as exercise 11 builds it, uncompiled: what the learner's compile_sgd compiles."""
+    return solution("classic_mlp").build_dropout_mlp()
