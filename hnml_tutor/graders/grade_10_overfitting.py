@@ -267,7 +267,7 @@ def test_stopped_early(history):
          expected=f"fewer epochs than the {asked} fit was given", found=f"all {ran} epochs",
          hint="Pass `callbacks=[keras.callbacks.EarlyStopping(monitor=\"val_loss\", restore_best_weights=True)]` to "
               "fit. If you did, look at what it monitors: with monitor=\"loss\" it watches the *training* loss, "
-              "which keeps falling while the model overfits, so it hardly ever stops. Overfitting shows in "
+              "which keeps falling while the model overfits, so it stops late or never. Overfitting shows in "
               "\"val_loss\".")
 
 
