@@ -74,6 +74,15 @@ ERROR_HINTS: tuple[tuple[tuple[str, ...], re.Pattern, str], ...] = (
      "`sparse_categorical_crossentropy` expects integer labels 0-9, but these labels are one-hot rows "
      "([0, 0, 0, 1, 0, …]). One-hot labels go with `categorical_crossentropy`; or keep the sparse loss and pass "
      "the integer labels."),
+    (("InvalidArgumentError",), re.compile(r"Received a label value of|SparseSoftmaxCrossEntropyWithLogits"),
+     "Sparse categorical cross-entropy is a classification loss: it needs integer labels from 0 to the number of "
+     "output units minus 1, and a label here falls outside that range. Either the output layer has fewer units "
+     "than there are classes, or the target is not a class at all: predicting a number, such as a temperature, "
+     "is regression and calls for `loss=\"mean_squared_error\"`."),
+    (("ValueError",), re.compile(r"filename must end in `?\.weights\.h5"),
+     "`save_weights` writes the weights only, and only to a name ending in `.weights.h5`. To keep the whole "
+     "model (its layers, weights, optimizer and compile settings) in one file, call `model.save(path)` with "
+     "the `.keras` path you were given."),
     (("ModuleNotFoundError", "ImportError"), re.compile(r"tensorflow\.python"), PRIVATE_KERAS),
     (("ModuleNotFoundError",), re.compile(r""),
      "Python can't find that module. Check the spelling of the import; the tutor's packages are `keras`, "

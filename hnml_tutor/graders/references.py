@@ -175,3 +175,19 @@ def overfitting_mlp():
 def dropout_mlp():
     """The reference dropout MLP as exercise 11 builds it, uncompiled: what the learner's compile_sgd compiles."""
     return solution("classic_mlp").build_dropout_mlp()
+
+
+# -- 08 · One neuron learns a formula --
+
+def _initial_neuron(folder: Path) -> None:
+    import keras
+
+    keras.utils.set_random_seed(REFERENCE_SEED + 8)
+    solution("neuron").build_neuron().save(folder / "model.keras")
+
+
+@provider("neuron/initial", build=_initial_neuron)
+def initial_neuron(folder: Path) -> ModelFile:
+    """A fresh one-unit neuron as step 08 builds it, uncompiled, saved once with seeded weights: the grader
+    trains it with the learner's train_neuron, so that check never depends on the learner's build_neuron."""
+    return ModelFile(folder / "model.keras")
