@@ -154,6 +154,14 @@ def _weight_and_bias(model) -> tuple[float, float]:
     return float(np.ravel(weights[0])[0]), bias
 
 
+def _formula(weight: float, bias: float) -> str:
+    """``F = 1.79 × C + 30.6``; a diverged neuron's huge numbers in short scientific notation."""
+    def number(value: float, digits: int) -> str:
+        return f"{value:.{digits}f}" if abs(value) < 1e4 else f"{value:.3g}"
+
+    return f"F = {number(weight, 2)} × C {'+' if bias >= 0 else '−'} {number(abs(bias), 1)}"
+
+
 def _losses_text(losses: list[float]) -> str:
     return f"loss {losses[0]:.4g} after the first epoch, {losses[-1]:.4g} after the last ({len(losses)})"
 
@@ -188,7 +196,7 @@ def test_learned_formula(history, trained, artifacts):
     weight, bias = _weight_and_bias(trained)
     losses = history.history.get("loss", [])
     if math.isfinite(weight) and math.isfinite(bias):
-        artifacts.note(f"Learned: F = {weight:.2f} × C {'+' if bias >= 0 else '−'} {abs(bias):.1f}")
+        artifacts.note(f"Learned: {_formula(weight, bias)}")
     artifacts.plot(draw_neuron, losses=losses, weight=weight, bias=bias, celsius=CELSIUS, fahrenheit=FAHRENHEIT,
                    filename="08_neuron.png")
     close = (math.isfinite(weight) and math.isfinite(bias) and abs(weight - WEIGHT) <= WEIGHT_TOLERANCE
@@ -228,8 +236,9 @@ def draw_neuron(path: Path, losses: list[float], weight: float, bias: float, cel
     span = np.linspace(-50, BOILING_C, 2)
     line_axis.plot(span, WEIGHT * span + BIAS, "--", color="gray", label="true: F = 1.8 × C + 32")
     if math.isfinite(weight) and math.isfinite(bias):
-        line_axis.plot(span, weight * span + bias, color="tab:orange", label=f"learned: F = {weight:.2f} × C + {bias:.1f}")
+        line_axis.plot(span, weight * span + bias, color="tab:orange", label=f"learned: {_formula(weight, bias)}")
     line_axis.scatter(celsius, fahrenheit, color="tab:blue", zorder=3, label="the seven training pairs")
+    line_axis.set_ylim(-100, 260)  # the true line's range: a diverged neuron's line leaves the picture
     line_axis.set_xlabel("°C")
     line_axis.set_ylabel("°F")
     line_axis.set_title("What the neuron learned")
