@@ -36,6 +36,7 @@ NATIVE_ENTRIES = frozenset({"config.json", "metadata.json", "model.weights.h5"})
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 LEGACY_MARKER = b"model_config"  # the attribute a legacy full-model .h5 keeps its architecture in
 CHUNK = 1024 * 1024
+MODEL_ENDINGS = (".keras", ".h5", ".hdf5", ".weights.h5")
 SANDBOX_OWN = re.compile(r"(arg_|received-|(model|array)_[0-9a-f]{12}\.)")  # names the sandbox gives its files
 
 KERAS_FORMAT = ("In Keras 3, `model.save(path)` with a path ending in `.keras` writes one archive that holds the "
@@ -103,21 +104,22 @@ KIND_WORDS = {"native": "a native .keras archive", "legacy": "a whole model in t
 
 
 def _stray_entries(folder: Path) -> list[tuple[Path, str]]:
-    """What the learner's code left in the job folder or its working folder besides the grader's own files:
-    (folder, name) pairs, e.g. a ``model.h5`` written next to the ``model.keras`` it was asked for."""
+    """Files the learner's code left in the job folder or its working folder besides the sandbox's own:
+    (folder, name) pairs, e.g. a ``model.h5`` written next to the ``model.keras`` it was asked for. Files
+    with a model's ending come first; folders (the sandbox's home, caches) are not looked into."""
     found = []
     for base in (folder, folder / WORKSPACE):
         try:
-            entries = sorted(os.scandir(base), key=lambda entry: entry.name)
+            entries = list(os.scandir(base))
         except OSError:
             continue
         for entry in entries:
             name = entry.name
-            if (name in JOB_FILES or name in {OUTPUT.name, GIVEN_NAME, WORKSPACE, "__pycache__"}
-                    or name.endswith(".py") or SANDBOX_OWN.match(name)):
+            if (entry.is_dir(follow_symlinks=False) or name in JOB_FILES or name in {OUTPUT.name, GIVEN_NAME}
+                    or name.endswith((".py", ".pyc")) or SANDBOX_OWN.match(name)):
                 continue
             found.append((base, name))
-    return found
+    return sorted(found, key=lambda where: (not where[1].endswith(MODEL_ENDINGS), where[1]))
 
 
 def _describe_stray(folder: Path, base: Path, name: str) -> tuple[str, str | None]:
@@ -131,7 +133,7 @@ def _describe_stray(folder: Path, base: Path, name: str) -> tuple[str, str | Non
         kind = saved_kind(copy)
     finally:
         copy.unlink(missing_ok=True)
-    return f"{where}: {KIND_WORDS[kind]} of {human_size(size)}", kind
+    return f"{where} ({human_size(size)}): {KIND_WORDS[kind]}", kind
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +158,7 @@ def test_writes_the_file(written, run):
         elif "weights" in kinds:
             hint += WEIGHTS_ONLY
         fail("save_model() wrote its file somewhere else than the path it was given.",
-             expected=f"a file at the path given (it ends in {OUTPUT.name})",
+             expected=f"a file at the path you were given (…/{OUTPUT.name})",
              found=f"{written.found}; instead: " + "; ".join(text for text, _ in strays[:3]),
              hint=hint + KERAS_FORMAT)
     found = written.found if isinstance(written, NotAFile) else describe(written)
