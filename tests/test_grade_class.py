@@ -75,6 +75,23 @@ def test_gradebook_has_points_per_exercise_total_and_max(small_class):
     assert 0 < float(book["carol"]["02"]) < 10 and book["carol"]["03"] == "15"
 
 
+def test_without_a_selection_the_whole_course_is_graded(tmp_path):
+    """Every exercise of the curriculum has its gradebook column; a file the learner never wrote is a zero
+    and costs no sandbox run, so grading 13 alone stays quick."""
+    from hnml_tutor.curriculum import load_curriculum
+
+    curriculum = load_curriculum()
+    make_workspace(tmp_path / "subs" / "dana", {"13": solution("13")})
+    code, output = grade(str(tmp_path / "subs"), "--out", str(tmp_path / "out"), timeout=60)
+    assert code == 0, output
+    text = (tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8")
+    assert text.splitlines()[0] == ",".join(["learner", *(e.id for e in curriculum.exercises), "total", "max"])
+    row = read_gradebook(tmp_path / "out" / "gradebook.csv")["dana"]
+    thirteen = curriculum.resolve("13").points
+    assert float(row["13"]) == thirteen and float(row["total"]) == thirteen
+    assert float(row["max"]) == sum(e.points for e in curriculum.exercises)
+
+
 def test_results_follow_the_gradescope_schema(small_class):
     book = read_gradebook(small_class / "out" / "gradebook.csv")
     for learner in ("alice", "bob", "carol"):

@@ -251,3 +251,20 @@ def test_a_leftover_learner_process_cannot_rewrite_results_json(autograder):
     assert results["score"] == 0
     time.sleep(5)
     assert json.loads(results_path.read_text(encoding="utf-8")) == results
+
+
+def test_a_bundle_of_the_whole_course_carries_each_data_set_it_needs(tmp_path):
+    """By default the bundle holds every exercise; it ships MNIST and Fashion-MNIST for the exercises that
+    read them, and nothing for one that needs no data set (08's seven temperatures)."""
+    from hnml_tutor.curriculum import load_curriculum
+
+    bundle = tmp_path / "autograder.zip"
+    result = CliRunner().invoke(app, ["gradescope-bundle", str(bundle)])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(bundle) as zipped:
+        names = set(zipped.namelist())
+        config = json.loads(zipped.read("hnml-grade.json"))
+    curriculum = load_curriculum()
+    assert config["exercises"] == [e.id for e in curriculum.exercises]
+    shipped = {name.split("/")[1] for name in names if name.startswith("data/")}
+    assert shipped == {e.dataset for e in curriculum.exercises if e.needs_data} == {"mnist", "fashion-mnist"}
