@@ -14,21 +14,22 @@ colour photo would be `(height, width, 3)`). The images here are Fashion-MNIST's
 
 ## Your task
 1. Complete `build_cnn()`: return an **uncompiled** model that takes `keras.Input(shape=(28, 28, 1))`,
-   has at least one `Conv2D` layer, each followed by a `MaxPooling2D`, then `Flatten`, a hidden `Dense`
+   has a `Conv2D` layer (with relu) followed by a `MaxPooling2D` layer, then `Flatten`, a hidden `Dense`
    layer, and ends in `Dense(10)`: one score per class.
 2. Complete `train_cnn(model, x_train, y_train)`: compile the model you are **given** (adam, sparse
-   categorical cross-entropy from logits, accuracy) and fit it on the data you are given, then return
-   the `History` that `fit` returns.
+   categorical cross-entropy from logits, accuracy), fit it on the data you are given, and return the
+   `History` that `fit` returns.
 
-The grader trains its own CNN with your `train_cnn`, then measures it on the 10,000 test images itself:
-it needs at least 88% accuracy, more than the Dense network of steps 03–05 reaches on the same clothes,
-within the exercise's time limit. Convolutions cost more than Dense layers, so keep it small: two or
-three epochs, a `batch_size` of 64 or more.
+The grader hands your `train_cnn` a small CNN of its own, then measures it on the 10,000 test images
+itself: it needs at least 88% accuracy, more than the Dense network of steps 03–05 reaches on the same
+clothes, within the exercise's time limit. Convolutions cost more than Dense layers, so keep training
+short: three epochs with a `batch_size` of 128 (and Adam's `learning_rate=0.002`) are enough.
 
 ## Why it matters
-A filter that has learned to spot a collar spots it anywhere in the image, with the same few weights:
-that is why CNNs need far fewer weights than Dense networks for images, and why they see better. Every
-modern image model, from phone cameras to medical scans, is built on this idea.
+A filter that has learned to spot a collar spots it anywhere in the image with the same nine weights,
+where a Dense layer would have to learn the collar again at every place it might appear. That is why
+convolutional networks see images better than Dense ones, and why every modern image model, from phone
+cameras to medical scans, is built on them.
 
 ## Check your work
     hnml-tutor check 12

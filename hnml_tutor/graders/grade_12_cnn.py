@@ -26,10 +26,10 @@ IMAGE_SHAPE = (28, 28, 1)
 POOLING = ("MaxPooling2D", "AveragePooling2D", "GlobalMaxPooling2D", "GlobalAveragePooling2D")
 CHANNEL_FIX = ("Start the model with `keras.Input(shape=(28, 28, 1))`: 28×28 pixels and one channel (grey). "
                "Images without that axis get it with `x[..., None]` or `x.reshape(-1, 28, 28, 1)`.")
-# A model trained from the weights it was given keeps them visibly: after a few epochs, its largest kernel
-# still correlates with the initial one far above this (measured 0.6–0.9), while a newly initialised one
-# lands within a few thousandths of 0.
-SAME_START = 0.2
+# A model trained from the weights it was given keeps a trace of them: after the reference's three epochs its
+# largest kernel (the Dense one, ~700,000 weights) still correlates with the initial one at 0.28-0.29, while
+# two independent initialisations of that size correlate within about ±0.005 (1/sqrt(size) is 0.0012).
+SAME_START = 0.05
 MISCLASSIFIED_SHOWN = 12
 
 
@@ -234,7 +234,8 @@ def test_test_accuracy(test_predictions, reference_inputs, exercise, artifacts):
     fail("The trained CNN is not accurate enough on the test set.", expected=f"at least {threshold:.1%}",
          found=f"{accuracy:.2%} (measured by the grader on 10,000 test images)",
          hint="Compile with adam and `SparseCategoricalCrossentropy(from_logits=True)` (the model outputs logits), "
-              "and train for 3 epochs with a batch_size of 64.")
+              "and train on all the images you were given for 3 epochs with a batch_size of 128 "
+              "(`keras.optimizers.Adam(learning_rate=0.002)` gets there a little faster).")
 
 
 @check(points=3, after=test_test_accuracy)
