@@ -52,6 +52,11 @@ IN_PLACE_DIVISION = (
     "Build a new array: `images.astype(\"float32\") / 255.0`."
 )
 PRIVATE_KERAS = "`tensorflow.python.keras` is private and outdated. Use `import keras`."
+MISSING_CHANNEL_AXIS = (
+    "Conv2D layers read images with a channel axis: one grey 28×28 image is (28, 28, 1), a batch of them "
+    "(N, 28, 28, 1). Start the model with `keras.Input(shape=(28, 28, 1))`, and give it images of that shape: "
+    "`x[..., None]` or `x.reshape(-1, 28, 28, 1)` adds the axis."
+)
 
 # (error types, pattern in the message, hint): the first match wins, so specific entries come first.
 ERROR_HINTS: tuple[tuple[tuple[str, ...], re.Pattern, str], ...] = (
@@ -83,6 +88,11 @@ ERROR_HINTS: tuple[tuple[tuple[str, ...], re.Pattern, str], ...] = (
      "`save_weights` writes the weights only, and only to a name ending in `.weights.h5`. To keep the whole "
      "model (its layers, weights, optimizer and compile settings) in one file, call `model.save(path)` with "
      "the `.keras` path you were given."),
+    (("ValueError",), re.compile(r"expected min_ndim=4, found ndim=3|Expected shape \(None, 28, 28, 1\), but input "
+                                 r"has incompatible shape"), MISSING_CHANNEL_AXIS),
+    (("ValueError",), re.compile(r"Computed output size would be zero or negative.*shape=\(None, 1, 28, 28\)", re.S),
+     "Keras puts the channel axis last: a grey image is (28, 28, 1), not (1, 28, 28) as in PyTorch. "
+     "Write `keras.Input(shape=(28, 28, 1))`."),
     (("ModuleNotFoundError", "ImportError"), re.compile(r"tensorflow\.python"), PRIVATE_KERAS),
     (("ModuleNotFoundError",), re.compile(r""),
      "Python can't find that module. Check the spelling of the import; the tutor's packages are `keras`, "

@@ -191,3 +191,37 @@ def initial_neuron(folder: Path) -> ModelFile:
     """A fresh one-unit neuron as step 08 builds it, uncompiled, saved once with seeded weights: the grader
     trains it with the learner's train_neuron, so that check never depends on the learner's build_neuron."""
     return ModelFile(folder / "model.keras")
+# -- 12 · A convolutional network --
+
+def _initial_cnn(folder: Path) -> None:
+    import keras
+
+    keras.utils.set_random_seed(REFERENCE_SEED + 12)
+    solution("12").build_cnn().save(folder / "model.keras")
+
+
+@provider("cnn/initial", build=_initial_cnn)
+def initial_cnn(folder: Path) -> ModelFile:
+    """The reference CNN as step 12 builds it, uncompiled and never trained, saved once: each learner's
+    train_cnn gets its own copy, so the accuracy it reaches depends on the training recipe alone, and the
+    grader, knowing the starting weights, can tell this model trained from a new one."""
+    return ModelFile(folder / "model.keras")
+
+
+def _train_fashion_mlp(folder: Path) -> None:
+    import keras
+
+    keras.utils.set_random_seed(REFERENCE_SEED + 13)
+    labels, scaled = datasets.load("fashion-mnist").y_train, get("fashion/scaled")
+    model = compiled_mlp()
+    with contextlib.redirect_stdout(io.StringIO()):
+        solution("train").train(model, scaled.x_train, labels)
+    model.save(folder / "model.keras")
+    np.save(folder / "test_logits.npy", model.predict(scaled.x_test, verbose=0).astype(np.float32))
+
+
+@provider("fashion/trained-mlp", build=_train_fashion_mlp)
+def trained_fashion_mlp(folder: Path) -> ReferenceClassifier:
+    """The Dense network of steps 03–05 trained on Fashion-MNIST (seeded, once per machine): the bar a CNN
+    must clear on the same clothes."""
+    return _load_classifier(folder)
