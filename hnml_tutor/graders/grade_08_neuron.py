@@ -235,7 +235,8 @@ def test_history_is_the_training(history, trained, reference_inputs):
     if losses and start is not None and losses[0] < start / HISTORY_SLACK:
         fail("Training started from a neuron that already knew the formula, not from the one handed over.",
              expected="a first epoch whose loss is that of the untrained neuron you were given",
-             found=f"a first loss of {losses[0]:.4g}, far below the untrained neuron's", hint=fix)
+             found=f"a first loss of {losses[0]:.4g}, far below the untrained neuron's",
+             hint=fix + " (Fit more than once? Return the History of one fit that starts from the neuron given.)")
     if losses and math.isfinite(now) and now < losses[-1] / HISTORY_SLACK:
         fail("The returned neuron is far better than its training ever got: its weights were set after fit.",
              expected="the weights fit ended with", found=f"a loss of {now:.4g} on the seven pairs (measured by the "
