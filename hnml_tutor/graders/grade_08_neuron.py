@@ -28,6 +28,7 @@ FAHRENHEIT = np.array([-40, 14, 32, 46, 59, 72, 100], dtype="float32")
 WEIGHT, BIAS = 1.8, 32.0
 WEIGHT_TOLERANCE, BIAS_TOLERANCE = 0.1, 4.0
 BOILING_C, BOILING_F, BOILING_TOLERANCE = 100.0, 212.0, 3.0
+HISTORY_SLACK = 5.0  # a History's first and last loss may differ this much from the grader's (batches, one more step)
 STILL_FALLING = 0.99  # the last loss below 99% of the loss a tenth of the epochs earlier: training had not settled
 CLASSIFICATION_MARKERS = ("crossentropy", "hinge")
 TRAIN_FIX = ("Compile with `loss=\"mean_squared_error\"` and an optimizer, then "
@@ -190,7 +191,7 @@ def _diagnosis(losses: list[float]) -> tuple[str, str, str]:
             "a very small learning rate can also stall: Adam at 0.1 works well here.")
 
 
-@check(points=5, after=test_regression_loss)
+@check(points=4, after=test_regression_loss)
 def test_learned_formula(history, trained, artifacts):
     """the neuron learned F = 1.8 × C + 32 (weight within 0.1 of 1.8, bias within 4 of 32)"""
     weight, bias = _weight_and_bias(trained)
@@ -206,6 +207,41 @@ def test_learned_formula(history, trained, artifacts):
     why, found, hint = _diagnosis(losses)
     fail(why, expected=f"weight within {WEIGHT_TOLERANCE} of {WEIGHT} and bias within {BIAS_TOLERANCE:g} of {BIAS:g}",
          found=f"weight {weight:.4g}, bias {bias:.4g}; {found}", hint=hint)
+
+
+def _loss_on_pairs(model) -> float:
+    """``model``'s own compiled loss on the seven pairs, in one batch: what fit logs for an epoch."""
+    measured = model.evaluate(CELSIUS, FAHRENHEIT, batch_size=len(CELSIUS), verbose=0, return_dict=True)
+    return float(measured.get("loss", math.nan))
+
+
+def _handed_neuron_loss(reference_inputs, trained) -> float | None:
+    """The loss of the neuron the grader handed over, before any training, compiled as the learner compiled."""
+    initial = reference_inputs.get("neuron/initial").load()
+    try:
+        initial.compile_from_config(trained.get_compile_config())
+    except Exception:  # settings the grader can't rebuild: the trained model's own loss still says enough
+        return None
+    return _loss_on_pairs(initial)
+
+
+@check(points=1, after=test_learned_formula)
+def test_history_is_the_training(history, trained, reference_inputs):
+    """the History records the neuron being trained: from the neuron handed over to the returned weights"""
+    losses = history.history.get("loss", [])
+    start, now = _handed_neuron_loss(reference_inputs, trained), _loss_on_pairs(trained)
+    fix = ("Let training find the weight and bias: compile the neuron you were given and "
+           "`return model.fit(celsius, fahrenheit, ...)`, without setting weights yourself.")
+    if losses and start is not None and losses[0] < start / HISTORY_SLACK:
+        fail("Training started from a neuron that already knew the formula, not from the one handed over.",
+             expected="a first epoch whose loss is that of the untrained neuron you were given",
+             found=f"a first loss of {losses[0]:.4g}, far below the untrained neuron's",
+             hint=fix + " (Fit more than once? Return the History of one fit that starts from the neuron given.)")
+    if losses and math.isfinite(now) and now < losses[-1] / HISTORY_SLACK:
+        fail("The returned neuron is far better than its training ever got: its weights were set after fit.",
+             expected="the weights fit ended with", found=f"a loss of {now:.4g} on the seven pairs (measured by the "
+                                                          f"grader), after training ended at {losses[-1]:.4g}",
+             hint=fix)
 
 
 @check(points=2, after=test_learned_formula)

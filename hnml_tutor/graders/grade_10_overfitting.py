@@ -27,6 +27,7 @@ BEST, TRAIN = "best_epoch", "train_with_early_stopping"
 TRAINING_IMAGES = 1000  # few enough that the given network overfits within a few epochs
 VALIDATION_FRACTION = 0.2
 MAX_EPOCHS = 50
+LEARNED = 0.8  # an honest best epoch's val_loss is far below this fraction of the untrained network's (about 2.3)
 SAME_LOSS = 1e-4  # relative: Keras' validation pass and the grader's evaluate sum the same batches
 
 
@@ -297,11 +298,22 @@ def _epochs_matching(loss: float, val_losses: list[float]) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def kept_epochs(trained_model, training_data, history) -> list[int]:
-    """The epochs whose validation loss the returned model reproduces on the last 20% of the given images."""
+def held_out(training_data) -> tuple[np.ndarray, np.ndarray]:
+    """The last 20% of the given images: what validation_split=0.2 holds out."""
     images, labels = training_data
-    held_out = len(labels) - int(np.floor(len(labels) * (1.0 - VALIDATION_FRACTION)))
-    return _epochs_matching(_loss(trained_model, images[-held_out:], labels[-held_out:]), history.history["val_loss"])
+    count = len(labels) - int(np.floor(len(labels) * (1.0 - VALIDATION_FRACTION)))
+    return images[-count:], labels[-count:]
+
+
+@pytest.fixture(scope="module")
+def held_out_loss(trained_model, held_out) -> float:
+    return _loss(trained_model, *held_out)
+
+
+@pytest.fixture(scope="module")
+def kept_epochs(held_out_loss, history) -> list[int]:
+    """The epochs whose validation loss the returned model reproduces on the last 20% of the given images."""
+    return _epochs_matching(held_out_loss, history.history["val_loss"])
 
 
 @check(points=3, after=test_returns_history_with_validation)
@@ -329,8 +341,17 @@ def test_validation_is_last_fifth(history, trained_model, kept_epochs, training_
 
 
 @check(points=3, after=(test_stopped_early, test_validation_is_last_fifth))
-def test_keeps_best_weights(history, kept_epochs):
+def test_keeps_best_weights(history, kept_epochs, held_out, held_out_loss, reference_inputs):
     """the returned model has the weights of the epoch with the lowest val_loss (restore_best_weights=True)"""
+    # A History can be written by hand around a model that never trained: the grader's own measurement of the
+    # untrained network is what an honest best epoch must beat.
+    untrained = _loss(reference_inputs.get("fashion/overfitting-mlp"), *held_out)
+    if not held_out_loss < LEARNED * untrained:
+        fail("The returned model hasn't learned: on the held-out images it does no better than the untrained "
+             "network.", expected="a validation loss well below the untrained network's",
+             found=f"{held_out_loss:.3g}, measured by the grader (the untrained network: {untrained:.3g})",
+             hint="Train the model you were given and return the History that `model.fit(...)` returns: "
+                  "`callbacks=[keras.callbacks.EarlyStopping(monitor=\"val_loss\", restore_best_weights=True)]`.")
     record = history.history
     best = lowest_val_loss_epoch(record)
     if best in kept_epochs:

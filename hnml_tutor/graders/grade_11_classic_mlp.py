@@ -3,7 +3,8 @@ momentum and categorical cross-entropy — and the grader's own training run of 
 
 Each function is graded on its own inputs: ``one_hot`` on the grader's labels, ``compile_sgd`` on the grader's
 reference network. The learning check then trains the network ``build_dropout_mlp`` returned, compiled with
-exactly the optimizer, loss and metrics ``compile_sgd`` chose, in the grader's process: seeded, 2 epochs, on
+exactly the optimizer, loss and metrics ``compile_sgd`` chose, in the grader's process: from fresh weights
+(a clone, so a network trained inside build_dropout_mlp earns nothing), seeded, 2 epochs, on
 MNIST scaled with one-hot labels, shaped as the model's input asks. A model far larger than the recipe is
 refused before any training, so the grader's time stays bounded.
 """
@@ -309,7 +310,7 @@ def _compiled_like(network, compiled) -> None:
 
 @check(points=5, after=(test_softmax_output, test_categorical_cross_entropy))
 def test_learns_mnist(returned, compiled, reference_inputs, exercise, artifacts):
-    """the grader trains your network, compiled your way, for 2 epochs: it reaches the required test accuracy"""
+    """the grader trains your network afresh, compiled your way, for 2 epochs: it reaches the required test accuracy"""
     import keras
 
     network = load_returned_model(returned[BUILD], "build_dropout_mlp()'s result")
@@ -319,10 +320,12 @@ def test_learns_mnist(returned, compiled, reference_inputs, exercise, artifacts)
              expected=f"at most {MAX_PARAMETERS:,} weights (two Dense(512) layers have about 670,000)",
              found=f"{parameters:,} weights: {describe_layers(network)}",
              hint="Use 128 to 512 units per hidden layer: on MNIST more units only make training slower.")
+    # Fresh weights: a network build_dropout_mlp trained already would pass whatever compile_sgd chose.
+    keras.utils.set_random_seed(TRAINING_SEED)
+    network = keras.models.clone_model(network)
     _compiled_like(network, compiled)
     scaled = reference_inputs.get("mnist/scaled")
     labels = np.eye(CLASSES, dtype="float32")[reference_inputs.data.y_train]
-    keras.utils.set_random_seed(TRAINING_SEED)
     try:
         history = network.fit(_images_for(network, scaled.x_train), labels, epochs=EPOCHS, batch_size=BATCH_SIZE,
                               verbose=0)

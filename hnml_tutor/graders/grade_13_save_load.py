@@ -61,7 +61,9 @@ def sample(reference_inputs):
 
 @learner_calls(points={SAVE: 2, LOAD: 2}, loads_models=True)
 def calls(reference):
-    return [Call(SAVE, (reference.model, OUTPUT)), Call(LOAD, (InputFile(reference.model.path, GIVEN_NAME),))]
+    # load_model runs first: had save_model run first, a load_model could hand back the model save_model was
+    # given (kept in a global) without reading the file at all.
+    return [Call(LOAD, (InputFile(reference.model.path, GIVEN_NAME),)), Call(SAVE, (reference.model, OUTPUT))]
 
 
 @pytest.fixture(scope="module")
