@@ -12,7 +12,7 @@ from hnml_tutor.graders.mistakes import hint_for_error
 from hnml_tutor.graders.model_guard import REBUILD_FIX, ModelRefused, check_model_file
 from hnml_tutor.graders.vocabulary import describe, fail
 from hnml_tutor.sandbox import SandboxRun
-from hnml_tutor.transport import ModelFile, ModelSaveError, Opaque
+from hnml_tutor.transport import HistoryRecord, ModelFile, ModelSaveError, Opaque
 
 def _format_error(error: dict, filename: str) -> str:
     lines = []
@@ -167,3 +167,26 @@ def load_returned_model(value: Any, what: str):
     except Exception as error:  # unsafe or broken models are the learner's to fix
         fail(f"{what} could not be loaded safely.", found=f"{type(error).__name__}: {str(error)[:300]}",
              hint="Use Keras' built-in layers only; Lambda layers and custom classes can't be loaded safely.")
+
+
+def expect_history(value: Any, function: str, *, returned_model_hint: str = "") -> HistoryRecord:
+    """Fail unless ``function`` returned the History that ``model.fit`` returns; returning the model is the
+    usual slip, and is named."""
+    if isinstance(value, HistoryRecord):
+        return value
+    hint = "`return model.fit(...)`: fit returns a History with the loss of every epoch."
+    if isinstance(value, ModelFile):
+        hint = returned_model_hint or "You returned the model. Return what `model.fit(...)` returns instead: the History."
+    fail(f"{function}() should return a History.", expected="a keras.callbacks.History", found=describe(value),
+         hint=hint)
+
+
+def expect_uncompiled(model, function: str, compiled_by: str) -> None:
+    """Fail when ``function`` compiled the model it built: in these exercises ``compiled_by`` compiles it,
+    so building and compiling stay two steps the learner can tell apart."""
+    if not model.get_compile_config():
+        return
+    fail(f"{function}() returned a compiled model.", expected="an uncompiled model",
+         found="a model after model.compile(...)",
+         hint=f"Building and compiling are separate steps here: {compiled_by} compiles it. Remove the "
+              f"`model.compile(...)` call from {function}.")

@@ -9,12 +9,12 @@ import pytest
 
 from hnml_tutor import plots
 from hnml_tutor.graders.checks import check, learner_calls
-from hnml_tutor.graders.common import load_returned_model
+from hnml_tutor.graders.common import expect_history, load_returned_model
 from hnml_tutor.graders.numeric import (held_out_size, softmax, sparse_cross_entropies, sparse_cross_entropy,
                                         suffix_means)
 from hnml_tutor.graders.vocabulary import describe, fail
 from hnml_tutor.sandbox import Call
-from hnml_tutor.transport import HistoryRecord, ModelFile, Reference
+from hnml_tutor.transport import HistoryRecord, Reference
 
 FUNCTION = "train"
 # validation_split values a learner writes (0.01 … 0.99, a third): the grader looks for the held-out tail
@@ -47,13 +47,7 @@ def curves_plot(run, artifacts):
 @check(points=2)
 def test_returns_history(returned):
     """returns the History that model.fit returns"""
-    value = returned[FUNCTION]
-    if isinstance(value, HistoryRecord):
-        return
-    hint = "`return model.fit(...)`: fit returns a History with the loss of every epoch."
-    if isinstance(value, ModelFile):
-        hint = "You returned the model. Return what `model.fit(...)` returns instead: the History."
-    fail("train() should return a History.", expected="a keras.callbacks.History", found=describe(value), hint=hint)
+    expect_history(returned[FUNCTION], FUNCTION)
 
 
 @pytest.fixture(scope="module")

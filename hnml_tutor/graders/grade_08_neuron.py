@@ -16,11 +16,11 @@ import pytest
 
 from hnml_tutor import plots
 from hnml_tutor.graders.checks import check, learner_calls, runs
-from hnml_tutor.graders.common import load_returned_model
+from hnml_tutor.graders.common import expect_history, expect_uncompiled, load_returned_model
 from hnml_tutor.graders.models import activation_name, compiled_loss, dense_layers, describe_layers, input_shape
-from hnml_tutor.graders.vocabulary import describe, fail
+from hnml_tutor.graders.vocabulary import fail
 from hnml_tutor.sandbox import Call
-from hnml_tutor.transport import HistoryRecord, ModelFile
+from hnml_tutor.transport import HistoryRecord
 
 BUILD, TRAIN = "build_neuron", "train_neuron"
 CELSIUS = np.array([-40, -10, 0, 8, 15, 22, 38], dtype="float32")
@@ -92,11 +92,7 @@ def test_one_unit_on_one_input(neuron):
 @check(points=2, after=test_build_returns_model)
 def test_build_leaves_compiling_to_training(neuron):
     """build_neuron() leaves the model uncompiled: train_neuron compiles it"""
-    if not neuron.get_compile_config():
-        return
-    fail("build_neuron() returned a compiled model.", expected="an uncompiled model", found="a compiled model",
-         hint="Building and compiling are separate steps here: train_neuron compiles it. Remove the "
-              "`model.compile(...)` call from build_neuron.")
+    expect_uncompiled(neuron, BUILD, TRAIN)
 
 
 # -- train_neuron -------------------------------------------------------------------------------------------
@@ -109,15 +105,9 @@ def history(returned) -> HistoryRecord:
 @check(points=2, after=runs(TRAIN))
 def test_returns_history(returned):
     """train_neuron() returns the History that model.fit returns"""
-    value = returned[TRAIN]
-    if isinstance(value, HistoryRecord):
-        return
-    hint = "`return model.fit(...)`: fit returns a History with the loss of every epoch."
-    if isinstance(value, ModelFile):
-        hint = ("You returned the model. Return what `model.fit(...)` returns instead: the History, which "
-                "carries the trained model (`history.model`) and its loss epoch by epoch.")
-    fail("train_neuron() should return a History.", expected="a keras.callbacks.History", found=describe(value),
-         hint=hint)
+    expect_history(returned[TRAIN], TRAIN, returned_model_hint=(
+        "You returned the model. Return what `model.fit(...)` returns instead: the History, which carries the "
+        "trained model (`history.model`) and its loss epoch by epoch."))
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,10 @@ import pytest
 
 from hnml_tutor import plots
 from hnml_tutor.graders.checks import check, learner_calls, runs
-from hnml_tutor.graders.common import expect_ran, load_returned_model
+from hnml_tutor.graders.common import expect_history, expect_ran, load_returned_model
 from hnml_tutor.graders.vocabulary import describe, fail
 from hnml_tutor.sandbox import Call
-from hnml_tutor.transport import HistoryRecord, ModelFile, Reference
+from hnml_tutor.transport import HistoryRecord, Reference
 
 BEST, TRAIN = "best_epoch", "train_with_early_stopping"
 TRAINING_IMAGES = 1000  # few enough that the given network overfits within a few epochs
@@ -238,12 +238,7 @@ def overfitting_curves(path: Path, history: dict[str, list[float]], best: int, t
 @check(points=1, after=runs(TRAIN))
 def test_returns_history_with_validation(history, artifacts):
     """train_with_early_stopping returns the History of a fit with validation"""
-    if not isinstance(history, HistoryRecord):
-        hint = "`return model.fit(...)`: fit returns a History with the loss of every epoch."
-        if isinstance(history, ModelFile):
-            hint = "You returned the model. Return what `model.fit(...)` returns instead: the History."
-        fail("train_with_early_stopping() should return a History.", expected="a keras.callbacks.History",
-             found=describe(history), hint=hint)
+    expect_history(history, TRAIN)
     losses = history.history.get("val_loss", [])
     if not losses:
         fail("Training ran without validation data, so nothing could say when to stop.",

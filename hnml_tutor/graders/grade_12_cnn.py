@@ -15,11 +15,10 @@ import pytest
 
 from hnml_tutor import plots
 from hnml_tutor.graders.checks import check, learner_calls, runs
-from hnml_tutor.graders.common import load_returned_model
+from hnml_tutor.graders.common import expect_history, expect_uncompiled, load_returned_model
 from hnml_tutor.graders.models import describe_layers, input_shape, layers_of, output_kind, output_units
 from hnml_tutor.graders.vocabulary import describe, fail
 from hnml_tutor.sandbox import Call
-from hnml_tutor.transport import HistoryRecord, ModelFile
 
 BUILD, TRAIN = "build_cnn", "train_cnn"
 IMAGE_SHAPE = (28, 28, 1)
@@ -136,11 +135,7 @@ def test_ten_outputs(built):
 @check(points=1, after=test_build_returns_model)
 def test_left_uncompiled(built):
     """is returned uncompiled: train_cnn compiles it"""
-    if not built.get_compile_config():
-        return
-    fail("build_cnn returned a compiled model.", expected="an uncompiled model", found="a model after model.compile(...)",
-         hint="Building and compiling are separate steps here: remove `model.compile(...)` from build_cnn and "
-              "compile in train_cnn, which gets the model to train.")
+    expect_uncompiled(built, BUILD, TRAIN)
 
 
 # -- train_cnn: the grader's CNN, trained by the learner's recipe --------------------------------------------
@@ -148,13 +143,7 @@ def test_left_uncompiled(built):
 @check(points=2, after=runs(TRAIN))
 def test_returns_history(returned):
     """train_cnn returns the History that model.fit returns"""
-    value = returned[TRAIN]
-    if isinstance(value, HistoryRecord):
-        return
-    hint = "`return model.fit(...)`: fit returns a History with the loss of every epoch."
-    if isinstance(value, ModelFile):
-        hint = "You returned the model. Return what `model.fit(...)` returns instead: the History."
-    fail("train_cnn() should return a History.", expected="a keras.callbacks.History", found=describe(value), hint=hint)
+    expect_history(returned[TRAIN], TRAIN)
 
 
 @pytest.fixture(scope="module")
