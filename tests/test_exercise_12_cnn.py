@@ -90,7 +90,7 @@ def test_wrong_output_compiled_and_a_new_model_of_the_same_layers(grade):
     _grader_is_fault_free(report)
     status, text = _status(report), failure_text(report)
     assert status["test_ten_outputs"] == "failed" and "dense(10)" in text, text
-    assert status["test_left_uncompiled"] == "failed" and "remove `model.compile(...)` from build_cnn" in text, text
+    assert status["test_left_uncompiled"] == "failed" and "remove the `model.compile(...)` call from build_cnn" in text, text
     assert status["test_returns_history"] == "passed"
     assert status["test_trains_the_given_model"] == "failed" and "did not start from the given ones" in text, text
     assert status["test_test_accuracy"] == "skipped"

@@ -34,12 +34,17 @@ def test_untouched_stub_fails_helpfully(exercise, tmp_path, warm_launcher):
     assert skipped and all(c.message.startswith("skipped: needs “") for c in skipped), "a skip names what it waits for"
 
 
+# A second seed for every training exercise whose check costs seconds. The CNN's (12) costs a minute a
+# run on 2 cores, so its seeds are measured by bench/bench_curriculum.py instead (5 seeds: 89.6–90.8%
+# against a threshold of 88%), keeping this suite inside its time budget.
+SEEDED = [e for e in TRAINING if e.id != "12"]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("exercise", TRAINING, ids=lambda e: e.id)
-@pytest.mark.parametrize("seed", [1, 2])
-def test_training_reference_clears_threshold_on_other_seeds(exercise, seed, tmp_path, warm_launcher):
+@pytest.mark.parametrize("exercise", SEEDED, ids=lambda e: e.id)
+def test_training_reference_clears_threshold_on_another_seed(exercise, tmp_path, warm_launcher):
     """A training exercise's threshold sits well below what the reference reaches, whatever the seed."""
-    report = grade_exercise(exercise, exercise.solution_path, seed=seed, launcher=warm_launcher)
+    report = grade_exercise(exercise, exercise.solution_path, seed=1, launcher=warm_launcher)
     assert report.passed, [c.message for c in report.checks if not c.passed]
     accuracy = float(report.notes[0].split(":")[1].split("%")[0]) / 100
     assert accuracy >= exercise.threshold + 0.01
