@@ -190,3 +190,11 @@ def expect_uncompiled(model, function: str, compiled_by: str) -> None:
          found="a model after model.compile(...)",
          hint=f"Building and compiling are separate steps here: {compiled_by} compiles it. Remove the "
               f"`model.compile(...)` call from {function}.")
+
+
+def trained_model_of(history: HistoryRecord, what: str = "the trained model"):
+    """Load the model a returned History carries (the one ``fit`` trained), or fail saying why there is none."""
+    if history.model is None:
+        fail("The History has no model attached, so the grader can't measure it.",
+             hint="Return the History from `model.fit` on the model you were given.")
+    return load_returned_model(history.model, what)

@@ -9,7 +9,7 @@ import pytest
 
 from hnml_tutor import plots
 from hnml_tutor.graders.checks import check, learner_calls
-from hnml_tutor.graders.common import expect_history, load_returned_model
+from hnml_tutor.graders.common import expect_history, trained_model_of
 from hnml_tutor.graders.numeric import (held_out_size, softmax, sparse_cross_entropies, sparse_cross_entropy,
                                         suffix_means)
 from hnml_tutor.graders.vocabulary import describe, fail
@@ -52,10 +52,7 @@ def test_returns_history(returned):
 
 @pytest.fixture(scope="module")
 def trained_model(history):
-    if history.model is None:
-        fail("The History has no model attached, so the grader can't measure it.",
-             hint="Return the History from `model.fit` on the model you were given.")
-    return load_returned_model(history.model, "the trained model")
+    return trained_model_of(history)
 
 
 def _scores(model, images: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ import pytest
 
 from hnml_tutor import plots
 from hnml_tutor.graders.checks import check, learner_calls, runs
-from hnml_tutor.graders.common import expect_history, expect_uncompiled, load_returned_model
+from hnml_tutor.graders.common import expect_history, expect_uncompiled, load_returned_model, trained_model_of
 from hnml_tutor.graders.models import activation_name, compiled_loss, dense_layers, describe_layers, input_shape
 from hnml_tutor.graders.vocabulary import fail
 from hnml_tutor.sandbox import Call
@@ -112,10 +112,7 @@ def test_returns_history(returned):
 
 @pytest.fixture(scope="module")
 def trained(history):
-    if history.model is None:
-        fail("The History has no model attached, so the grader can't read what was learned.",
-             hint="Return the History from `model.fit` on the model you were given.")
-    return load_returned_model(history.model, "the trained neuron")
+    return trained_model_of(history, "the trained neuron")
 
 
 @check(points=2, after=test_returns_history)

@@ -18,7 +18,7 @@ import pytest
 
 from hnml_tutor import plots
 from hnml_tutor.graders.checks import check, learner_calls, runs
-from hnml_tutor.graders.common import expect_history, expect_ran, load_returned_model
+from hnml_tutor.graders.common import expect_history, expect_ran, trained_model_of
 from hnml_tutor.graders.vocabulary import describe, fail
 from hnml_tutor.sandbox import Call
 from hnml_tutor.transport import HistoryRecord, Reference
@@ -269,10 +269,7 @@ def test_stopped_early(history):
 
 @pytest.fixture(scope="module")
 def trained_model(history):
-    if history.model is None:
-        fail("The History has no model attached, so the grader can't measure it.",
-             hint="Return the History from `model.fit` on the model you were given.")
-    return load_returned_model(history.model, "the trained model")
+    return trained_model_of(history)
 
 
 def _loss(model, images: np.ndarray, labels: np.ndarray) -> float:

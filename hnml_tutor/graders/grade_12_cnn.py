@@ -15,7 +15,7 @@ import pytest
 
 from hnml_tutor import plots
 from hnml_tutor.graders.checks import check, learner_calls, runs
-from hnml_tutor.graders.common import expect_history, expect_uncompiled, load_returned_model
+from hnml_tutor.graders.common import expect_history, expect_uncompiled, load_returned_model, trained_model_of
 from hnml_tutor.graders.models import describe_layers, input_shape, layers_of, output_kind, output_units
 from hnml_tutor.graders.vocabulary import describe, fail
 from hnml_tutor.sandbox import Call
@@ -148,11 +148,7 @@ def test_returns_history(returned):
 
 @pytest.fixture(scope="module")
 def trained(returned):
-    history = returned[TRAIN]
-    if history.model is None:
-        fail("The History has no model attached, so the grader can't measure it.",
-             hint="Return the History from `model.fit` on the model you were given.")
-    return load_returned_model(history.model, "the trained model")
+    return trained_model_of(returned[TRAIN])
 
 
 def _correlation(first: np.ndarray, second: np.ndarray) -> float:
