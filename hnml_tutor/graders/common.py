@@ -198,3 +198,14 @@ def trained_model_of(history: HistoryRecord, what: str = "the trained model"):
         fail("The History has no model attached, so the grader can't measure it.",
              hint="Return the History from `model.fit` on the model you were given.")
     return load_returned_model(history.model, what)
+
+
+def expect_accuracy(accuracy: float, exercise, artifacts, *, problem: str, measured_on: str, hint: str) -> None:
+    """Note the test accuracy the grader measured (always, first, in one wording the tests and the bench
+    read) and fail with ``problem`` when it is under the exercise's threshold."""
+    threshold = exercise.threshold
+    artifacts.note(f"Test accuracy measured by the grader: {accuracy:.2%} (required: {threshold:.0%}).")
+    if accuracy >= threshold:
+        return
+    fail(problem, expected=f"at least {threshold:.1%}", found=f"{accuracy:.2%} (measured by the grader on {measured_on})",
+         hint=hint)

@@ -9,7 +9,7 @@ import pytest
 
 from hnml_tutor import plots
 from hnml_tutor.graders.checks import check, learner_calls
-from hnml_tutor.graders.common import expect_history, trained_model_of
+from hnml_tutor.graders.common import expect_accuracy, expect_history, trained_model_of
 from hnml_tutor.graders.numeric import (held_out_size, softmax, sparse_cross_entropies, sparse_cross_entropy,
                                         suffix_means)
 from hnml_tutor.graders.vocabulary import describe, fail
@@ -177,10 +177,6 @@ def test_test_accuracy(trained_model, reference_inputs, exercise, artifacts):
     """the trained model reaches the required accuracy on the test set (measured by the grader)"""
     logits = _scores(trained_model, reference_inputs.get("mnist/scaled").x_test)
     accuracy = float((logits.argmax(axis=1) == reference_inputs.data.y_test).mean())
-    threshold = exercise.threshold
-    artifacts.note(f"Test accuracy measured by the grader: {accuracy:.2%} (required: {threshold:.0%}).")
-    if accuracy >= threshold:
-        return
-    fail("The trained model is not accurate enough on the test set.", expected=f"at least {threshold:.1%}",
-         found=f"{accuracy:.2%} (measured by the grader on 10,000 test images)",
-         hint="Train for a few more epochs, or check that the loss fits the model (from_logits=True).")
+    expect_accuracy(accuracy, exercise, artifacts, problem="The trained model is not accurate enough on the test set.",
+                    measured_on="10,000 test images",
+                    hint="Train for a few more epochs, or check that the loss fits the model (from_logits=True).")

@@ -12,7 +12,7 @@ import pytest
 
 from hnml_tutor import plots
 from hnml_tutor.graders.checks import check, learner_calls, runs
-from hnml_tutor.graders.common import load_returned_model
+from hnml_tutor.graders.common import expect_accuracy, load_returned_model
 from hnml_tutor.graders.models import describe_layers, scales_inputs
 from hnml_tutor.graders.vocabulary import describe, describe_array, fail, is_real_array
 from hnml_tutor.sandbox import Call
@@ -213,14 +213,12 @@ def accuracies(trained_model, reference_inputs) -> Accuracies:
 @check(points=10, after=test_returns_model)
 def test_test_accuracy(accuracies, exercise, artifacts):
     """the model reaches the required accuracy on the raw test images (measured by the grader)"""
-    threshold = exercise.threshold
-    artifacts.note(f"Test accuracy measured by the grader: {accuracies.raw:.2%} (required: {threshold:.0%}).")
-    if accuracies.raw >= threshold:
-        return
-    fail("The trained model is not accurate enough on the test set.", expected=f"at least {threshold:.1%}",
-         found=f"{accuracies.raw:.2%} (measured by the grader on the 10,000 raw test images)",
-         hint="Train for a few epochs (5 at batch_size 128 is plenty), make the loss match the last layer "
-              "(from_logits=True for a Dense(10) without softmax), and let the model scale its input itself.")
+    expect_accuracy(accuracies.raw, exercise, artifacts,
+                    problem="The trained model is not accurate enough on the test set.",
+                    measured_on="the 10,000 raw test images",
+                    hint="Train for a few epochs (5 at batch_size 128 is plenty), make the loss match the last layer "
+                         "(from_logits=True for a Dense(10) without softmax), and let the model scale its input "
+                         "itself.")
 
 
 @check(points=5, after=test_returns_model)

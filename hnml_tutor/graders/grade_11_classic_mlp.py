@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from hnml_tutor.graders.checks import check, learner_calls, runs
-from hnml_tutor.graders.common import expect_ran, load_returned_model
+from hnml_tutor.graders.common import expect_accuracy, expect_ran, load_returned_model
 from hnml_tutor.graders.models import (activation_name, compiled_loss, compiled_metrics, dense_layers,
                                        describe_layer, describe_layers, input_shape, layers_of, output_kind)
 from hnml_tutor.graders.vocabulary import describe, describe_array, fail, is_real_array
@@ -334,15 +334,10 @@ def test_learns_mnist(returned, compiled, reference_inputs, exercise, artifacts)
              details=str(error)[:1500], hint="Check that the loss fits one-hot labels: categorical_crossentropy.")
     outputs = network.predict(_images_for(network, scaled.x_test), verbose=0, batch_size=2048)
     accuracy = float((np.asarray(outputs).argmax(axis=1) == reference_inputs.data.y_test).mean())
-    threshold = exercise.threshold
-    artifacts.note(f"Test accuracy measured by the grader: {accuracy:.2%} (required: {threshold:.0%}).")
-    if accuracy >= threshold:
-        return
-    losses = history.history.get("loss", [])
     hint = ("Check the learning rate: about 0.01 with momentum 0.9 learns MNIST in two epochs; much smaller crawls, "
             "much larger jumps around. A Dropout rate above 0.5 also slows learning.")
-    if any(not math.isfinite(value) for value in losses):
+    if any(not math.isfinite(value) for value in history.history.get("loss", [])):
         hint = "The loss became NaN or infinite: training diverged. Lower the learning rate (0.01 is classic)."
-    fail("Your network, compiled your way, doesn't learn MNIST well enough in 2 epochs.",
-         expected=f"at least {threshold:.0%} test accuracy",
-         found=f"{accuracy:.2%} (measured by the grader on 10,000 test images after {EPOCHS} epochs)", hint=hint)
+    expect_accuracy(accuracy, exercise, artifacts,
+                    problem="Your network, compiled your way, doesn't learn MNIST well enough in 2 epochs.",
+                    measured_on=f"10,000 test images after {EPOCHS} epochs", hint=hint)

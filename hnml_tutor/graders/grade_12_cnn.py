@@ -15,7 +15,8 @@ import pytest
 
 from hnml_tutor import plots
 from hnml_tutor.graders.checks import check, learner_calls, runs
-from hnml_tutor.graders.common import expect_history, expect_uncompiled, load_returned_model, trained_model_of
+from hnml_tutor.graders.common import (expect_accuracy, expect_history, expect_uncompiled, load_returned_model,
+                                       trained_model_of)
 from hnml_tutor.graders.models import describe_layers, input_shape, layers_of, output_kind, output_units
 from hnml_tutor.graders.vocabulary import describe, fail
 from hnml_tutor.sandbox import Call
@@ -212,15 +213,11 @@ def test_predictions(trained, reference_inputs, artifacts) -> np.ndarray:
 def test_test_accuracy(test_predictions, reference_inputs, exercise, artifacts):
     """the trained CNN reaches the required accuracy on the test set (measured by the grader)"""
     accuracy = float((test_predictions == reference_inputs.data.y_test).mean())
-    threshold = exercise.threshold
-    artifacts.note(f"Test accuracy measured by the grader: {accuracy:.2%} (required: {threshold:.0%}).")
-    if accuracy >= threshold:
-        return
-    fail("The trained CNN is not accurate enough on the test set.", expected=f"at least {threshold:.1%}",
-         found=f"{accuracy:.2%} (measured by the grader on 10,000 test images)",
-         hint="Compile with adam and `SparseCategoricalCrossentropy(from_logits=True)` (the model outputs logits), "
-              "and train on all the images you were given for 3 epochs with a batch_size of 128 "
-              "(`keras.optimizers.Adam(learning_rate=0.002)` gets there a little faster).")
+    expect_accuracy(accuracy, exercise, artifacts, problem="The trained CNN is not accurate enough on the test set.",
+                    measured_on="10,000 test images",
+                    hint="Compile with adam and `SparseCategoricalCrossentropy(from_logits=True)` (the model outputs "
+                         "logits), and train on all the images you were given for 3 epochs with a batch_size of 128 "
+                         "(`keras.optimizers.Adam(learning_rate=0.002)` gets there a little faster).")
 
 
 @check(points=3, after=test_test_accuracy)
