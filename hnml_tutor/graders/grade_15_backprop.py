@@ -150,7 +150,7 @@ class Target:
     """What one check compares: the name of the array, its shape in words, and the mistakes worth naming."""
 
     subject: str  # how a message names the array, e.g. "grad_W from dense_backward()"
-    shape_words: str  # e.g. "the shape of W, (in, out)"
+    shape_words: str  # e.g. "the shape of W"
     reference: str  # what the grader compares with, e.g. "the numerical gradient"
     slips: tuple[Slip, ...]
     formula_hint: str
@@ -185,7 +185,7 @@ def judge(target: Target, found_values: list, cases: tuple, expected_values: lis
         for slip in target.slips:
             if agrees(found, np.asarray(slip.gives(case, expected), dtype=np.float64)):
                 fail(f"{target.subject} is {slip.what}.", expected=expected_text,
-                     found=f"{describe_array(value)}: {slip.what}", hint=slip.hint, details=target.example())
+                     found=describe_array(value), hint=slip.hint, details=target.example())
         if found.shape != expected.shape:
             fail(f"{target.subject} has the wrong shape.", expected=expected_text,
                  found=describe_array(value), hint=target.formula_hint, details=target.example())
@@ -254,7 +254,7 @@ def _relu_example(line: str) -> Callable[[], str]:
 
 TARGETS = {
     "forward": Target(
-        "The output of dense_forward()", "(N, out), one row per example", "the grader's x @ W + b",
+        "The output of dense_forward()", "one row per example, one column per output unit", "the grader's x @ W + b",
         (
             Slip("x @ W without the bias", lambda case, expected: case.x @ case.W,
                  "Add the bias: `x @ W + b`. b has shape (out,), so NumPy adds it to every row of x @ W."),
@@ -267,7 +267,7 @@ TARGETS = {
                 f"b = [1, 1, 1] give x @ W + b = {_literal(EXAMPLE_X @ EXAMPLE_W + 1)}, shape (2, 3).",
     ),
     "grad_x": Target(
-        "grad_x from dense_backward()", "the shape of x, (N, in)", "the numerical gradient",
+        "grad_x from dense_backward()", "the shape of x", "the numerical gradient",
         (
             Slip("transposed: shape (in, N), as W @ grad_out.T gives", lambda case, expected: expected.T,
                  "grad_x must have the shape of x, one row per example: `grad_out @ W.T` is "
@@ -279,7 +279,7 @@ TARGETS = {
         _dense_example("grad_x"),
     ),
     "grad_W": Target(
-        "grad_W from dense_backward()", "the shape of W, (in, out)", "the numerical gradient",
+        "grad_W from dense_backward()", "the shape of W", "the numerical gradient",
         (
             Slip("transposed: shape (out, in), as grad_out.T @ x gives", lambda case, expected: expected.T,
                  "grad_W must have the shape of W, so that `W -= learning_rate * grad_W` works: `x.T @ grad_out` "
@@ -291,7 +291,7 @@ TARGETS = {
         _dense_example("grad_W"),
     ),
     "grad_b": Target(
-        "grad_b from dense_backward()", "the shape of b, (out,)", "the numerical gradient",
+        "grad_b from dense_backward()", "the shape of b", "the numerical gradient",
         (
             Slip("not summed over the batch: it is grad_out itself, one row per example",
                  lambda case, expected: case.grad_out,
