@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -31,8 +30,7 @@ PARAMETERS = {"dense_forward": "x, W, b", "dense_backward": "x, W, grad_out", "r
 def learner_file(**changed: str) -> str:
     """The reference solution, with the bodies named in ``changed`` written the learner's way."""
     bodies = {**RIGHT, **changed}
-    functions = "\n".join(f"def {name}({PARAMETERS[name]}):\n{textwrap.indent(textwrap.dedent(bodies[name]).strip(), '    ')}\n"
-                          for name in RIGHT)
+    functions = "\n".join(f"def {name}({PARAMETERS[name]}):\n    {bodies[name]}\n" for name in RIGHT)
     return "import numpy as np\n\n" + functions
 
 
@@ -50,7 +48,8 @@ MISTAKES = {
                                                   "grad_out.sum(axis=0) = [5, 7, 9]"]),
     "grad_b averaged": ({"dense_backward": "return grad_out @ W.T, x.T @ grad_out, grad_out.mean(axis=0)"},
                         GRAD_B, ["averaged over the batch instead of summed", "not `.mean(axis=0)`", "1/n"]),
-    "grad_b kept as a row": ({"dense_backward": "return grad_out @ W.T, x.T @ grad_out, grad_out.sum(axis=0, keepdims=True)"},
+    "grad_b kept as a row": ({"dense_backward": "return grad_out @ W.T, x.T @ grad_out, "
+                                                "grad_out.sum(axis=0, keepdims=True)"},
                              GRAD_B, ["kept as a row of shape (1, out)", "keepdims"]),
     "grad_W divided by the batch size": (
         {"dense_backward": "return grad_out @ W.T, x.T @ grad_out / len(x), grad_out.sum(axis=0)"},

@@ -136,8 +136,8 @@ def agrees(found: np.ndarray, expected: np.ndarray) -> bool:
 class Slip:
     """A mistake learners make, what it gives on a case, and what to tell them.
 
-    ``gives(case, expected)`` is the array the mistake produces; ``what`` names it in the message
-    ("the transpose of grad_W"); ``hint`` says how to fix it.
+    ``gives(case, expected)`` is the array the mistake produces; ``what`` completes the sentence
+    "grad_W from dense_backward() is …" ("divided by the batch size"); ``hint`` says how to fix it.
     """
 
     what: str
@@ -191,7 +191,7 @@ def judge(target: Target, found_values: list, cases: tuple, expected_values: lis
                  found=describe_array(value), hint=target.formula_hint, details=target.example())
         flat_expected, flat_found = expected.ravel(), found.ravel()
         factor = float(flat_found @ flat_expected / (flat_expected @ flat_expected))
-        if agrees(found, factor * expected):
+        if factor != 0 and agrees(found, factor * expected):  # an array of zeros is no scaled gradient
             fail(f"{target.subject} is off by a constant factor.",
                  expected=expected_text, found=f"{describe_array(value)}: {factor:.3g} × {target.reference}",
                  hint="Look for a stray factor: an extra division or multiplication, or a scale that belongs to "
@@ -380,7 +380,7 @@ def largest_error(artifacts):
     they came to the grader's numerical ones (the gradient check the learner just met, as a number)."""
     errors: list[float] = []
     yield errors
-    if len(errors) == len(GRADIENT_NAMES) + 1:
+    if len(errors) == len(GRADIENT_NAMES) + 1:  # relu_backward's too
         artifacts.note(f"Your gradients agree with the grader's numerical gradients to a relative error of "
                        f"{max(errors):.1e} (allowed: {TOLERANCE:g}).")
 
@@ -402,11 +402,16 @@ def _gradients_of(value, case: DenseCase) -> None:
     expected = (f"a tuple (grad_x, grad_W, grad_b) of shapes {shapes['grad_x']}, {shapes['grad_W']}, "
                 f"{shapes['grad_b']}: the shapes of x, W and b")
     if not isinstance(value, (tuple, list)) or len(value) != 3:
+        items = value if isinstance(value, (tuple, list)) else ()
+        present = {item.shape for item in items if isinstance(item, np.ndarray)}
+        missing = [name for name in GRADIENT_NAMES if shapes[name] not in present]
         hint = "Return the three gradients together: `return grad_x, grad_W, grad_b`."
-        if isinstance(value, (tuple, list)) and len(value) == 2:
+        if present and missing == ["grad_x"]:
             hint = ("grad_x is missing. The layer before this one needs it: it is that layer's grad_out, the "
                     "gradient that backpropagation passes on. `grad_x = grad_out @ W.T`; then "
                     "`return grad_x, grad_W, grad_b`.")
+        elif present and len(missing) == 1:
+            hint = f"{missing[0]} is missing. " + hint
         fail("dense_backward() should return three gradients.", expected=expected, found=describe(value), hint=hint)
     found_shapes = [item.shape if isinstance(item, np.ndarray) else None for item in value]
     in_order = [shapes[name] for name in GRADIENT_NAMES]
