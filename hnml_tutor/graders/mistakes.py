@@ -57,6 +57,12 @@ MISSING_CHANNEL_AXIS = (
     "(N, 28, 28, 1). Start the model with `keras.Input(shape=(28, 28, 1))`, and give it images of that shape: "
     "`x[..., None]` or `x.reshape(-1, 28, 28, 1)` adds the axis."
 )
+MATRIX_PRODUCT_SHAPES = (
+    "A matrix product (a, k) @ (k, b) needs the two inner sizes to match, and gives (a, b); the error names "
+    "the two sizes that differ. Write each array's shape next to it: for a Dense layer with x (N, in), "
+    "W (in, out) and grad_out (N, out), `x @ W` is (N, out), `grad_out @ W.T` is (N, in) like x, and "
+    "`x.T @ grad_out` is (in, out) like W. A `.T` on the right side usually fixes it."
+)
 
 # (error types, pattern in the message, hint): the first match wins, so specific entries come first.
 ERROR_HINTS: tuple[tuple[tuple[str, ...], re.Pattern, str], ...] = (
@@ -93,6 +99,8 @@ ERROR_HINTS: tuple[tuple[tuple[str, ...], re.Pattern, str], ...] = (
     (("ValueError",), re.compile(r"Computed output size would be zero or negative.*shape=\(None, 1, 28, 28\)", re.S),
      "Keras puts the channel axis last: a grey image is (28, 28, 1), not (1, 28, 28) as in PyTorch. "
      "Write `keras.Input(shape=(28, 28, 1))`."),
+    (("ValueError",), re.compile(r"^matmul: Input operand \d has a mismatch in its core dimension|"
+                                 r"^shapes \(.*\) and \(.*\) not aligned"), MATRIX_PRODUCT_SHAPES),
     (("ModuleNotFoundError", "ImportError"), re.compile(r"tensorflow\.python"), PRIVATE_KERAS),
     (("ModuleNotFoundError",), re.compile(r""),
      "Python can't find that module. Check the spelling of the import; the tutor's packages are `keras`, "
