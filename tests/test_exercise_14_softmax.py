@@ -1,0 +1,161 @@
+"""14 · Softmax and cross-entropy: each named mistake, in a learner-style file graded by the real grader.
+
+softmax and cross_entropy are graded apart, so each file pairs a softmax mistake with a cross-entropy mistake
+and one grading checks both. A NumPy-only file costs one sandbox start (about a second, warm).
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pytest
+
+from conftest import failure_text
+from hnml_tutor.graders import grade_14_softmax as grader
+
+SOFTMAX_RIGHT = """
+def softmax(logits):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exps = np.exp(shifted)
+    return exps / exps.sum(axis=1, keepdims=True)
+"""
+
+# name: (softmax, cross_entropy, {failed check: phrases its feedback must contain})
+MISTAKES = {
+    "no max subtraction; sum instead of mean": (
+        """
+        def softmax(logits):
+            exps = np.exp(logits)
+            return exps / exps.sum(axis=1, keepdims=True)
+        """,
+        """
+        def cross_entropy(probs, labels):
+            return -np.sum(np.log(probs[np.arange(len(labels)), labels]))
+        """,
+        {"test_softmax_is_stable": ["overflows", "np.exp(1000)", "logits.max(axis=1, keepdims=true)"],
+         "test_cross_entropy_of_a_batch": ["sum over the examples", "np.mean"]}),
+    "softmax over the columns; log(0) unguarded": (
+        """
+        def softmax(logits):
+            exps = np.exp(logits - logits.max(axis=0, keepdims=True))
+            return exps / exps.sum(axis=0, keepdims=True)
+        """,
+        """
+        def cross_entropy(probs, labels):
+            return -np.mean(np.log(probs[np.arange(len(labels)), labels]))
+        """,
+        {"test_softmax_of_a_batch": ["columns (axis 0)", "axis 1", "softmax([[1, 2, 3]])"],
+         "test_softmax_of_a_single_row": ["every entry 1", "axis=1"],
+         "test_cross_entropy_guards_log_zero": ["infinity", "log(0)", "np.clip"]}),
+    "the array's overall max; whole rows picked with probs[labels]": (
+        """
+        def softmax(logits):
+            exps = np.exp(logits - logits.max())
+            return exps / exps.sum(axis=1, keepdims=True)
+        """,
+        """
+        def cross_entropy(probs, labels):
+            return -np.mean(np.log(probs[labels]))
+        """,
+        {"test_softmax_is_stable": ["0 / 0", "own maximum"],
+         "test_cross_entropy_of_one_example": ["indexerror"],  # row 4 of a single row: the batch names why
+         "test_cross_entropy_of_a_batch": ["probs[labels]", "probs[np.arange(n), labels]", "[3, 0, 7]"]}),
+    "divided by the whole array's sum; log base 10": (
+        """
+        def softmax(logits):
+            exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+            return exps / exps.sum()
+        """,
+        """
+        def cross_entropy(probs, labels):
+            return -np.mean(np.log10(probs[np.arange(len(labels)), labels]))
+        """,
+        {"test_softmax_of_a_batch": ["sum of the whole array", "keepdims=true"],
+         "test_cross_entropy_of_one_example": ["base-10", "np.log"],
+         "test_cross_entropy_of_a_batch": ["base-10"]}),
+    "row sums without keepdims; labels multiplied as if one-hot": (
+        """
+        def softmax(logits):
+            exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+            return exps / exps.sum(axis=1)
+        """,
+        """
+        def cross_entropy(probs, labels):
+            return -np.mean(np.sum(labels * np.log(probs), axis=1))
+        """,
+        {"test_softmax_runs": ["keepdims=true", "(n, 1)"],
+         "test_cross_entropy_runs": ["not one-hot", "probs[np.arange(n), labels]"]}),
+    "squeezes a single row; nan_to_num after the log": (
+        """
+        def softmax(logits):
+            exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+            return np.squeeze(exps / exps.sum(axis=1, keepdims=True))
+        """,
+        """
+        def cross_entropy(probs, labels):
+            return float(np.mean(np.nan_to_num(-np.log(probs[np.arange(len(labels)), labels]))))
+        """,
+        {"test_softmax_of_a_single_row": ["changed the shape", "(1, c)", "squeeze"],
+         "test_cross_entropy_guards_log_zero": ["enormous", "nan_to_num"]}),
+    "nan_to_num hides the overflow; expects one-hot labels": (
+        """
+        def softmax(logits):
+            exps = np.exp(logits)
+            return np.nan_to_num(exps / exps.sum(axis=1, keepdims=True))
+        """,
+        """
+        def cross_entropy(probs, labels):
+            true_class = np.argmax(labels, axis=1)
+            return -np.mean(np.log(probs[np.arange(len(labels)), true_class]))
+        """,
+        {"test_softmax_is_stable": ["finite but wrong", "nan_to_num"],
+         "test_cross_entropy_runs": ["no axis 1", "not one-hot rows"]}),
+}
+
+
+@pytest.mark.parametrize("name", MISTAKES)
+def test_a_named_mistake_is_explained(grade, name):
+    softmax, cross_entropy, expected = MISTAKES[name]
+    report = grade("14", "import numpy as np\n" + textwrap.dedent(softmax) + textwrap.dedent(cross_entropy))
+    failed = {check.name: check for check in report.checks if check.status == "failed"}
+    assert set(expected) == set(failed), (name, sorted(failed))
+    assert not [check.name for check in report.checks if check.status == "error"], "a learner's mistake, not the grader's"
+    for check_name, phrases in expected.items():
+        check = failed[check_name]
+        words = " ".join(filter(None, [check.message, check.expected, check.found, check.hint])).lower()
+        assert all(phrase in words for phrase in phrases), (name, check_name, words)
+
+
+def test_a_repaired_overflow_is_caught_by_its_warning(grade):
+    """Values right, but computed through an overflow that was patched afterwards: the child's warning shows it."""
+    report = grade("14", "import numpy as np\n" + textwrap.dedent("""
+        def softmax(logits):
+            exps = np.exp(logits)
+            if np.all(np.isfinite(exps)) and np.all(exps.sum(axis=1) > 0):
+                return exps / exps.sum(axis=1, keepdims=True)
+            shifted = logits - logits.max(axis=1, keepdims=True)
+            return np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+
+        def cross_entropy(probs, labels):
+            picked = np.where(probs[np.arange(len(labels)), labels] > 0, probs[np.arange(len(labels)), labels], 1e-12)
+            return -np.mean(np.log(picked))
+        """))
+    failed = [check.name for check in report.checks if check.status != "passed"]
+    assert failed == ["test_softmax_is_stable"], failed
+    assert "overflow" in failure_text(report) and "runtimewarning" in failure_text(report)
+
+
+def test_each_misreading_is_far_from_the_right_answer():
+    """1e-6 can only tell a misreading from the truth if the grader's inputs move it far: they do, by > 1e-3."""
+    logits = grader.INPUTS["batch_logits"]
+    with np.errstate(all="ignore"):
+        for misreading in grader.SOFTMAX_MISREADINGS:
+            for wrong in misreading.compute(logits):
+                assert np.abs(wrong - grader.reference_softmax(logits)).max() > grader.WORST_SHIFT, misreading.name
+    probs, labels = grader.INPUTS["probs"], grader.INPUTS["labels"]
+    right = grader._expected_loss(probs, labels)
+    for misreading in grader.LOSS_MISREADINGS:
+        assert abs(grader._misread_loss(misreading, probs, labels) - right) > grader.WORST_SHIFT, misreading.name
+    # and the tolerance leaves room for an epsilon as large as Keras' added before the log
+    assert abs(-np.mean(np.log(probs[np.arange(len(labels)), labels] + 1e-7)) - right) < grader.TOLERANCE
