@@ -6,6 +6,8 @@ and one grading checks both. A NumPy-only file costs one sandbox start (about a 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 
 import numpy as np
@@ -146,6 +148,27 @@ def test_a_repaired_overflow_is_caught_by_its_warning(grade):
     assert "overflow" in failure_text(report) and "runtimewarning" in failure_text(report)
 
 
+def test_keras_is_refused_and_the_grader_stays_light(grade):
+    """The exercise is NumPy only: Keras' own softmax fails with the reason, and grading never imports TensorFlow."""
+    report = grade("14", """
+        import numpy as np
+        from keras import ops
+
+        def softmax(logits):
+            return np.asarray(ops.softmax(logits, axis=-1))
+
+        def cross_entropy(probs, labels):
+            return -np.mean(np.log(probs[np.arange(len(labels)), labels]))
+        """)
+    first = report.checks[0]
+    assert first.status == "failed" and "numpy only" in first.message.lower(), first.message
+    assert "import keras" in first.found and "np.exp" in first.hint
+    assert all(check.status in ("failed", "skipped") for check in report.checks)
+    assert "tensorflow" not in subprocess.run(
+        [sys.executable, "-c", "import sys, hnml_tutor.graders.grade_14_softmax; print(sorted(sys.modules))"],
+        capture_output=True, text=True, check=True).stdout
+
+
 def test_each_misreading_is_far_from_the_right_answer():
     """1e-6 can only tell a misreading from the truth if the grader's inputs move it far: they do, by > 1e-3."""
     logits = grader.INPUTS["batch_logits"]
@@ -157,5 +180,7 @@ def test_each_misreading_is_far_from_the_right_answer():
     right = grader._expected_loss(probs, labels)
     for misreading in grader.LOSS_MISREADINGS:
         assert abs(grader._misread_loss(misreading, probs, labels) - right) > grader.WORST_SHIFT, misreading.name
-    # and the tolerance leaves room for an epsilon as large as Keras' added before the log
+    # every true class has a probability of at least 0.2, so the tolerance leaves room for an epsilon as large as
+    # Keras' added before the log
+    assert probs[np.arange(len(labels)), labels].min() >= 0.2
     assert abs(-np.mean(np.log(probs[np.arange(len(labels)), labels] + 1e-7)) - right) < grader.TOLERANCE
