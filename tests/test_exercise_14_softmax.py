@@ -1,7 +1,8 @@
 """14 · Softmax and cross-entropy: each named mistake, in a learner-style file graded by the real grader.
 
 softmax and cross_entropy are graded apart, so each file pairs a softmax mistake with a cross-entropy mistake
-and one grading checks both. A NumPy-only file costs one sandbox start (about a second, warm).
+and one grading checks both; a NumPy-only file costs one warm sandbox start (about 0.3 s). The rarer
+misreadings run the grader's own check functions on answers computed in this process, which costs nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ def softmax(logits):
     shifted = logits - logits.max(axis=1, keepdims=True)
     exps = np.exp(shifted)
     return exps / exps.sum(axis=1, keepdims=True)
+"""
+CROSS_ENTROPY_RIGHT = """
+def cross_entropy(probs, labels):
+    return -np.mean(np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, 1.0)))
 """
 
 # name: (softmax, cross_entropy, {failed check: phrases its feedback must contain})
@@ -146,6 +151,86 @@ def test_a_repaired_overflow_is_caught_by_its_warning(grade):
     failed = [check.name for check in report.checks if check.status != "passed"]
     assert failed == ["test_softmax_is_stable"], failed
     assert "overflow" in failure_text(report) and "runtimewarning" in failure_text(report)
+
+
+# The rarer misreadings, each judged by the grader's own check on the learner-style function's answers, computed
+# in this process: the same checks and inputs as a grading, without a sandbox start per mistake.
+IN_PROCESS = {
+    "exponentials not divided by the row sums": ("""
+        def softmax(logits):
+            return np.exp(logits - logits.max(axis=1, keepdims=True))
+        """, "test_softmax_of_a_batch", ["not divided by the row sums", "keepdims=true"]),
+    "logits divided by their sum, no exp": ("""
+        def softmax(logits):
+            return logits / logits.sum(axis=1, keepdims=True)
+        """, "test_softmax_of_a_batch", ["not exponentiated", "np.exp"]),
+    "loss without the minus sign": ("""
+        def cross_entropy(probs, labels):
+            return np.mean(np.log(probs[np.arange(len(labels)), labels]))
+        """, "test_cross_entropy_of_a_batch", ["wrong sign", "never below 0"]),
+    "log base 2": ("""
+        def cross_entropy(probs, labels):
+            return -np.mean(np.log2(probs[np.arange(len(labels)), labels]))
+        """, "test_cross_entropy_of_a_batch", ["base-2", "bits"]),
+    "every label's column for every row": ("""
+        def cross_entropy(probs, labels):
+            return -np.mean(np.log(probs[:, labels]))
+        """, "test_cross_entropy_of_a_batch", ["probs[:, labels]", "n×n", "probs[np.arange(n), labels]"]),
+    "labels ignored": ("""
+        def cross_entropy(probs, labels):
+            return -np.mean(np.log(probs))
+        """, "test_cross_entropy_of_a_batch", ["labels play no part", "probs[np.arange(n), labels]"]),
+    "softmax of the probabilities": ("""
+        def cross_entropy(probs, labels):
+            exps = np.exp(probs - probs.max(axis=1, keepdims=True))
+            again = exps / exps.sum(axis=1, keepdims=True)
+            return -np.mean(np.log(again[np.arange(len(labels)), labels]))
+        """, "test_cross_entropy_of_a_batch", ["softmax applied to the probabilities", "not logits"]),
+    "an epsilon large enough to matter": ("""
+        def cross_entropy(probs, labels):
+            return -np.mean(np.log(probs[np.arange(len(labels)), labels] + 1e-3))
+        """, "test_cross_entropy_of_a_batch", ["close, but not exact", "1e-12"]),
+    "one loss per example": ("""
+        def cross_entropy(probs, labels):
+            return -np.log(probs[np.arange(len(labels)), labels])
+        """, "test_cross_entropy_of_a_batch", ["one loss per example", "np.mean"]),
+    "zero probabilities skipped": ("""
+        def cross_entropy(probs, labels):
+            picked = probs[np.arange(len(labels)), labels]
+            return -np.mean(np.log(picked[picked > 0]))
+        """, "test_cross_entropy_guards_log_zero", ["cost almost nothing", "worst answer"]),
+}
+
+
+def _answers_of(source: str):
+    """The grader's ``answer`` fixture for a learner-style source run here: its functions on the grader's calls."""
+    learner = {"np": np}
+    exec(textwrap.dedent(source), learner)
+    declared = grader.calls.build()
+
+    def answer(function, occurrence):
+        call = [call for call in declared if call.function == function][occurrence]
+        return learner[function](*call.args)
+
+    return answer
+
+
+def test_right_answers_pass_the_checks_run_in_process():
+    answer = _answers_of(SOFTMAX_RIGHT + CROSS_ENTROPY_RIGHT)
+    for check_name in {check_name for _, check_name, _ in IN_PROCESS.values()}:
+        getattr(grader, check_name)(answer)
+
+
+@pytest.mark.parametrize("name", IN_PROCESS)
+def test_a_rarer_misreading_is_named(name):
+    from hnml_tutor.graders.vocabulary import CheckFailed
+
+    source, check_name, phrases = IN_PROCESS[name]
+    with pytest.raises(CheckFailed) as failed:
+        getattr(grader, check_name)(_answers_of(source))
+    error = failed.value
+    words = " ".join(filter(None, [error.rationale, error.expected, error.found, error.hint])).lower()
+    assert all(phrase in words for phrase in phrases), (name, words)
 
 
 def test_keras_is_refused_and_the_grader_stays_light(grade):

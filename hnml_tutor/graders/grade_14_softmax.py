@@ -38,8 +38,8 @@ OVERFLOW_WARNING = "overflow encountered in exp"
 
 ROW_SUM_FIX = ("Sum along each row and keep the axis: `exps.sum(axis=1, keepdims=True)` has shape (N, 1), so the "
                "division lines up with every row.")
-WORKED_SOFTMAX = ("A worked example: softmax([[1, 2, 3]]) = exp([1, 2, 3]) / (e¹ + e² + e³) = [[0.090, 0.245, 0.665]], "
-                  "and softmax([[1, 2, 3], [1, 2, 3]]) gives that row twice.")
+WORKED_SOFTMAX = ("A worked example: softmax([[1, 2, 3]]) = exp([1, 2, 3]) / (e¹ + e² + e³) "
+                  "= [[0.090, 0.245, 0.665]], and softmax([[1, 2, 3], [1, 2, 3]]) gives that row twice.")
 WORKED_LOSS = ("A worked example: probs [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]] with labels [0, 1] pick 0.7 and 0.8, "
                "so the loss is -(log 0.7 + log 0.8) / 2 = (0.357 + 0.223) / 2 = 0.290.")
 PICK_FIX = ("Labels are integers like [3, 0, 7], one per row, not one-hot rows: `probs[np.arange(N), labels]` picks "
@@ -82,7 +82,8 @@ def calls():
 
 @pytest.fixture(scope="module")
 def answer(run, filename, exercise) -> Callable[[str, int], Any]:
-    """``answer(function, i)``: what the i-th call of ``function`` returned; fails with the learner's error if it raised."""
+    """``answer(function, i)``: what the i-th call of ``function`` returned; fails with the learner's error if it
+    raised."""
     return lambda function, occurrence: expect_ran(run, function, filename, exercise.id, occurrence=occurrence)
 
 

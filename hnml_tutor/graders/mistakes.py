@@ -104,7 +104,7 @@ ERROR_HINTS: tuple[tuple[tuple[str, ...], re.Pattern, str], ...] = (
     (("ValueError",), re.compile(r"Computed output size would be zero or negative.*shape=\(None, 1, 28, 28\)", re.S),
      "Keras puts the channel axis last: a grey image is (28, 28, 1), not (1, 28, 28) as in PyTorch. "
      "Write `keras.Input(shape=(28, 28, 1))`."),
-    (("ValueError",), re.compile(r"could not be broadcast together with shapes (\((\d+),\d+\) \(\2,\)|\((\d+),\) \(\3,\d+\))"),
+    (("ValueError",), re.compile(r"broadcast together with shapes (\((\d+),\d+\) \(\2,\)|\((\d+),\) \(\3,\d+\))"),
      BROADCAST_ROWS),
     (("AxisError",), re.compile(r"axis 1 is out of bounds for array of dimension 1"), ONE_AXIS_ONLY),
     (("ModuleNotFoundError", "ImportError"), re.compile(r"tensorflow\.python"), PRIVATE_KERAS),
