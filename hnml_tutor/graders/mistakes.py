@@ -68,6 +68,12 @@ ONE_AXIS_ONLY = (
     "one class per example, not one-hot rows. Index with them (`probs[np.arange(N), labels]`) instead of taking "
     "an argmax or a sum along axis 1."
 )
+MATRIX_PRODUCT_SHAPES = (
+    "A matrix product (a, k) @ (k, b) needs the two inner sizes to match, and gives (a, b); the error names "
+    "the two sizes that differ. Write each array's shape next to it: for a Dense layer with x (N, in), "
+    "W (in, out) and grad_out (N, out), `x @ W` is (N, out), `grad_out @ W.T` is (N, in) like x, and "
+    "`x.T @ grad_out` is (in, out) like W. A `.T` on the right side usually fixes it."
+)
 
 # (error types, pattern in the message, hint): the first match wins, so specific entries come first.
 ERROR_HINTS: tuple[tuple[tuple[str, ...], re.Pattern, str], ...] = (
@@ -107,6 +113,8 @@ ERROR_HINTS: tuple[tuple[tuple[str, ...], re.Pattern, str], ...] = (
     (("ValueError",), re.compile(r"broadcast together with shapes (\((\d+),\d+\) \(\2,\)|\((\d+),\) \(\3,\d+\))"),
      BROADCAST_ROWS),
     (("AxisError",), re.compile(r"axis 1 is out of bounds for array of dimension 1"), ONE_AXIS_ONLY),
+    (("ValueError",), re.compile(r"^matmul: Input operand \d has a mismatch in its core dimension|"
+                                 r"^shapes \(.*\) and \(.*\) not aligned"), MATRIX_PRODUCT_SHAPES),
     (("ModuleNotFoundError", "ImportError"), re.compile(r"tensorflow\.python"), PRIVATE_KERAS),
     (("ModuleNotFoundError",), re.compile(r""),
      "Python can't find that module. Check the spelling of the import; the tutor's packages are `keras`, "
