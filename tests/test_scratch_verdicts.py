@@ -7,6 +7,10 @@ at 0, a list where a tuple was asked for). Every file is graded once through the
 
 from __future__ import annotations
 
+import importlib.util
+
+import pytest
+
 from conftest import failure_text
 
 
@@ -57,3 +61,23 @@ def test_relu_at_zero_in_place_work_and_a_list_of_gradients_all_pass_15(grade):
             return grad_out
     """)
     assert report.passed, failure_text(report)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("scipy") is not None,
+                    reason="SciPy is installed here, so the import succeeds (see the report on SciPy)")
+def test_a_missing_scipy_is_not_answered_with_keras(grade):
+    """Where SciPy is missing, `from scipy.special import softmax` fails; the generic hint named `keras` and
+    `tensorflow` as the tutor's packages, which a NumPy-only exercise then refuses."""
+    report = grade("14", """
+        import numpy as np
+        from scipy.special import softmax as _softmax
+
+        def softmax(logits):
+            return _softmax(logits, axis=1)
+
+        def cross_entropy(probs, labels):
+            return float(-np.mean(np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, 1.0))))
+    """)
+    text = failure_text(report)
+    assert not report.passed
+    assert "numpy only" in text and "np.exp" in text and "check the spelling" not in text
