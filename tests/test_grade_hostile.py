@@ -167,8 +167,10 @@ def graded_class(tmp_path_factory):
     before = tree_digest(subs)
 
     # 8 s: the two endless loops cost a worker their whole limit, and a correct 02 or 15 needs under a second.
+    # 600 MiB: a correct 02 or 15 needs a few dozen, and the memory bomb gets there in ten steps even on a
+    # machine so loaded that filling 1.5 GiB once took longer than the 8 s.
     result = CliRunner().invoke(app, ["grade", str(subs), "--out", str(out), "-e", "02,15", "--timeout", "8",
-                                      "--memory", "1536", "--workers", "2"],
+                                      "--memory", "600", "--workers", "2"],
                                 env={"TMPDIR": str(scratch), "COLUMNS": "200"})
     return {"result": result, "subs": subs, "out": out, "root": root, "before": before}
 
