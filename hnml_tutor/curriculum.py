@@ -43,6 +43,7 @@ class Exercise:
     threshold: float | None = None
     learned: str = ""  # what the learner has just learned, shown after a pass
     part: str = ""  # id of the part of the course it belongs to (see Part)
+    numpy_only: bool = False  # the learner writes the math in NumPy: no TensorFlow, Keras, JAX or PyTorch
 
     @property
     def needs_data(self) -> bool:
@@ -147,6 +148,7 @@ def _exercise_from_entry(entry: dict, folders: "CurriculumFolders") -> Exercise:
         threshold=entry.get("threshold"),
         learned=str(entry.get("learned", "")).strip(),
         part=str(entry.get("part", "")),
+        numpy_only=bool(entry.get("numpy_only", False)),
     )
 
 

@@ -38,6 +38,27 @@ def test_stub_defines_the_manifests_functions(exercise):
     assert set(exercise.functions) <= defined | constants
 
 
+def _imported_packages(path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("exercise", [e for e in CURRICULUM.exercises if e.numpy_only] or [None],
+                         ids=lambda e: e.id if e else "none")
+def test_numpy_only_exercises_teach_and_solve_with_numpy_alone(exercise):
+    """What the stub starts from and the solution shows must live by the rule the sandbox enforces."""
+    if exercise is None:
+        pytest.skip("no NumPy-only exercise in the curriculum")
+    for path in (exercise.stub_path, exercise.solution_path):
+        assert _imported_packages(path) <= {"numpy", "math", "time", "__future__", "typing"}, path.name
+
+
 def test_every_exercise_belongs_to_a_declared_part_in_order():
     assert CURRICULUM.parts and CURRICULUM.grouped()[0][0].id == "workflow"
     grouped = [e for _, exercises in CURRICULUM.grouped() for e in exercises]

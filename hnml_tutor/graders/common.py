@@ -62,6 +62,8 @@ def expect_ran(run: SandboxRun, function: str, filename: str, exercise_id: str, 
     ``occurrence``-th call, counted from 0 in the order the grader declared them. ``constant`` is a name the
     learner assigns rather than a function (read with ``Call(name, constant=True)``).
     """
+    if run.forbidden_import is not None:
+        _numpy_only(run.forbidden_import, filename)
     if run.status == "import_error":
         _learner_error(run.import_error, filename, exercise_id, importing=True)
     if not run.ok:
@@ -85,6 +87,21 @@ def expect_ran(run: SandboxRun, function: str, filename: str, exercise_id: str, 
     if result.status == "raised":
         _learner_error(result.error, filename, exercise_id, importing=False)
     return result.value
+
+
+FRAMEWORK_NAMES = {"tensorflow": "TensorFlow", "keras": "Keras", "jax": "JAX", "torch": "PyTorch",
+                   "tf_keras": "Keras"}
+
+
+def _numpy_only(attempt: dict, filename: str) -> None:
+    """A NumPy-only exercise's file reached for a framework: say why that misses the point, and what to use."""
+    name = FRAMEWORK_NAMES.get(attempt["module"], attempt["module"])
+    where = f" (line {attempt['line']})" if attempt.get("line") else ""
+    fail(f"{filename} imports {name}{where}, and this exercise is NumPy only.",
+         expected="only NumPy (`import numpy as np`)", found=f"`import {attempt['module']}`",
+         hint=f"This part of the course builds what {name} does for you — the softmax, the gradients, the "
+              "training loop — out of plain array arithmetic, so that you see the math Keras runs. Remove the "
+              "import and write it with NumPy operations: `np.exp`, `np.max`, `@`, `.sum(axis=...)`.")
 
 
 def _limit_hint(status: str) -> str | None:

@@ -23,6 +23,7 @@ from hnml_tutor.errors import TutorError
 from hnml_tutor.graders.checks import CHECK_ATTRIBUTE, CheckSpec, LearnerCalls, check_spec
 from hnml_tutor.graders.common import expect_ran, prewarm_keras
 from hnml_tutor.graders.vocabulary import CheckFailed, describe, fail
+from hnml_tutor.sandbox.import_guard import FRAMEWORKS
 from hnml_tutor.results import ERROR, FAILED, PASSED, SKIPPED, CheckResult, DigitPreview
 
 
@@ -115,6 +116,7 @@ class GradingPlugin:
                 seed=self.context.seed if seed is None else seed,
                 launcher=self.context.launcher,
                 on_progress=self.context.on_progress,
+                forbidden_imports=FRAMEWORKS if self.context.exercise.numpy_only else (),
             )
             self.runs.append(result)
             return result

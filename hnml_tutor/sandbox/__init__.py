@@ -10,7 +10,8 @@ prints "passed" gets nowhere.
 One job per module: ``limits`` (what a run may use, and the rlimits behind it), ``memory`` (measuring a
 process tree), ``isolation`` (the bubblewrap jail, the learner account, and which of them works here),
 ``launchers`` (cold and warm, one interface), ``child`` and ``zygote`` (the processes
-themselves), ``keras_hooks`` (what the child changes in Keras), ``start_signal`` (the child's "learner
+themselves), ``keras_hooks`` (what the child changes in Keras), ``import_guard`` (no framework in a
+NumPy-only exercise), ``start_signal`` (the child's "learner
 code starts now"), ``fit_progress`` (how far training got), ``watch`` (the loop that enforces the limits)
 and ``run`` (a job from start to verdict).
 """

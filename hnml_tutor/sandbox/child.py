@@ -16,7 +16,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from hnml_tutor.sandbox import keras_hooks
+from hnml_tutor.sandbox import import_guard, keras_hooks
 from hnml_tutor.sandbox.limits import apply_in_child
 from hnml_tutor.sandbox.start_signal import announce
 from hnml_tutor.transport import decode_argument, encode_value
@@ -112,6 +112,7 @@ def run_job(folder: Path, nonce: str, start_fd: int) -> None:
         arguments = [[decode_argument(spec, folder) for spec in call["args"]] for call in job["calls"]]
     except Exception as error:  # a broken input is the tutor's problem, never the learner's exit
         _finish(folder, {"nonce": nonce, "setup_error": f"{type(error).__name__}: {str(error)[:MAX_MESSAGE]}"})
+    import_guard.install(job.get("forbidden_imports", ()), learner_file)
     announce(start_fd)
     try:
         source = Path(learner_file).read_bytes().decode("utf-8")
@@ -124,6 +125,9 @@ def run_job(folder: Path, nonce: str, start_fd: int) -> None:
     else:
         for call, args in zip(job["calls"], arguments):
             result["calls"].append(_run_call(module, call, args, learner_file, job.get("seed"), folder))
+    forbidden = import_guard.first_attempt()
+    if forbidden is not None:
+        result["forbidden_import"] = forbidden
     _finish(folder, result)
 
 

@@ -28,6 +28,11 @@ def install() -> None:
         _installed = True
 
 
+def installed() -> bool:
+    """Whether this process has imported Keras and applied the hooks (a warm parent does it on demand)."""
+    return _installed
+
+
 def report_progress_to(folder: Path) -> None:
     """Where this process's ``fit`` calls write their progress: the job folder (set per job, after a fork)."""
     global _progress_folder

@@ -56,6 +56,7 @@ class Launch:
     nonce: str
     start_fd: int  # the writing end of the start-signal pipe, handed to the child
     env: dict[str, str] | None = None  # extra environment variables (a cold child only)
+    uses_keras: bool = True  # whether the job needs Keras: a warm parent imports it for the first job that does
 
     @property
     def output_path(self) -> Path:
@@ -331,13 +332,14 @@ class WarmLauncher:
         if self.isolation == USER:
             hand_to_learner(launch.folder)
         job = {"folder": str(launch.folder), "cwd": str(launch.cwd), "output": str(launch.output_path),
-               "memory_mb": launch.memory_mb, "nonce": launch.nonce}
+               "memory_mb": launch.memory_mb, "nonce": launch.nonce, "keras": launch.uses_keras}
         try:
             socket.send_fds(control, [json.dumps(job).encode()], [launch.start_fd])
         except OSError:
             self._stop_parent()
             raise WarmStartFailed("the warm parent stopped listening") from None
-        reply = self.message(timeout=30)
+        # The first job that needs Keras waits for the warm parent to import it (seconds, before the clock).
+        reply = self.message(timeout=READY_TIMEOUT if launch.uses_keras else 30)
         if not reply or "pid" not in reply:
             self._stop_parent()
             raise WarmStartFailed(f"the warm parent did not fork ({reply})")

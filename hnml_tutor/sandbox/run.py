@@ -70,6 +70,7 @@ class SandboxRun:
     memory_peak: int = 0  # bytes the learner's code held at most, as far as the watcher saw
     exit_code: int | None = None
     folder: Path | None = None
+    forbidden_import: dict | None = None  # {"module", "line"}: the learner's code tried a package it may not use
 
     @property
     def ok(self) -> bool:
@@ -147,6 +148,7 @@ def run(
     env: dict[str, str] | None = None,
     launcher: Launcher | None = None,
     on_progress: Callable[[SandboxProgress], None] | None = None,
+    forbidden_imports: tuple[str, ...] = (),
 ) -> SandboxRun:
     """Run ``calls`` against the learner's ``exercise_file`` in a child process and collect the results.
 
@@ -156,7 +158,10 @@ def run(
     :class:`~hnml_tutor.sandbox.launchers.WarmLauncher` that forks it from a warm parent — the same limits
     and the same checks, without paying for the TensorFlow import every time. The time limit counts from
     the moment the child starts the learner's code. ``on_progress``, if given, is called from this thread
-    a few times a second with a :class:`~hnml_tutor.sandbox.fit_progress.SandboxProgress`. Raises
+    a few times a second with a :class:`~hnml_tutor.sandbox.fit_progress.SandboxProgress`.
+    ``forbidden_imports`` names top-level packages the learner's code may not import (a NumPy-only
+    exercise: :mod:`~hnml_tutor.sandbox.import_guard`); the first attempt is reported in
+    :attr:`SandboxRun.forbidden_import`, and the child does not load Keras for such a job. Raises
     :class:`~hnml_tutor.sandbox.watch.SandboxStartFailed` when the child never got that far.
     """
     launcher = launcher or ColdLauncher()
@@ -181,14 +186,16 @@ def run(
         "seed": seed,
         "memory_mb": limits.memory_mb,
         # Keras is loaded before the clock starts when the learner's file or the grader's inputs need it.
-        "uses_keras": mentions_keras(learner_copy) or any(arg.get("kind") == "model_file"
-                                                          for call in encoded_calls for arg in call["args"]),
+        "uses_keras": not forbidden_imports and (
+            mentions_keras(learner_copy)
+            or any(arg.get("kind") == "model_file" for call in encoded_calls for arg in call["args"])),
+        "forbidden_imports": list(forbidden_imports),
     }
     (folder / "job.json").write_text(json.dumps(job))
     nonce = secrets.token_hex(16)
     start_read, start_write = os.pipe()
     launch = Launch(folder=folder, cwd=folder / WORKSPACE, memory_mb=limits.memory_mb, nonce=nonce,
-                    start_fd=start_write, env=env)
+                    start_fd=start_write, env=env, uses_keras=job["uses_keras"])
     launch.output_path.touch()
     start_signal = StartSignal(start_read)
     launched = time.monotonic()
@@ -231,6 +238,7 @@ def run(
             "does your file call sys.exit(), os._exit() or quit()?"
         )
         return run_result
+    run_result.forbidden_import = _forbidden_import(result.get("forbidden_import"))
     if result.get("import_error"):
         run_result.status = "import_error"
         run_result.import_error = result["import_error"]
@@ -253,6 +261,14 @@ def _read_result(path: Path) -> dict | None:
     except (OSError, ValueError, RecursionError):
         return None
     return result if isinstance(result, dict) else None
+
+
+def _forbidden_import(record: Any) -> dict | None:
+    """The child's record of a forbidden import, kept only in the shape the child writes it."""
+    if not isinstance(record, dict) or not isinstance(record.get("module"), str):
+        return None
+    line = record.get("line")
+    return {"module": record["module"][:100], "line": line if isinstance(line, int) else None}
 
 
 def cleanup(run_result: SandboxRun) -> None:

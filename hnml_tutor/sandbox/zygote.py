@@ -1,9 +1,11 @@
-"""A warm parent for learner runs: imports NumPy and Keras once, then forks one fresh child per run.
+"""A warm parent for learner runs: imports NumPy (and Keras, once a job needs it) once, then forks one fresh
+child per run.
 
 Started by :class:`hnml_tutor.sandbox.launchers.WarmLauncher` (``watch``, notebooks, ``dev check`` and
 instructor grading, on Linux). Importing
 TensorFlow costs a fresh process seconds, far more than most learner functions take, so a class of hundreds
-of exercises would mostly wait for imports. Here the import happens once; each run is a ``fork()`` of this
+of exercises would mostly wait for imports. Here the import happens once — Keras when the first job that
+needs it arrives, so a parent serving only NumPy exercises (14–16) never pays for TensorFlow; each run is a ``fork()`` of this
 process that becomes exactly what a cold :mod:`hnml_tutor.sandbox.child` is — its own session, the same
 resource limits, its own folder and output file, the same start signal — and then runs the job. Every run
 starts from the same clean state: nothing a learner's code does in its child can reach this parent or the
@@ -15,7 +17,7 @@ own PID namespace, and by walking its descendants everywhere — before it repor
 dumpable, so a learner's code running as the same user cannot trace it or read its memory.
 
 Protocol, over the ``SOCK_SEQPACKET`` socket whose descriptor is the only argument: the launcher sends a
-job ``{"folder", "cwd", "output", "memory_mb", "nonce"}`` with the start-signal pipe attached (``SCM_RIGHTS``); this
+job ``{"folder", "cwd", "output", "memory_mb", "nonce", "keras"}`` with the start-signal pipe attached (``SCM_RIGHTS``); this
 process says ``{"ready": True, "pid": …}`` once warm, answers ``{"pid": …}`` once the child exists and
 ``{"exit": …}`` when it has ended and every process it started is gone. Pids are as this process sees them
 (inside a jail, the jail's own numbers).
@@ -150,6 +152,12 @@ def _die_with_launcher() -> None:
         os._exit(0)
 
 
+def _freeze() -> None:
+    """Objects that exist now are never collected; without this, the first garbage collection in a child
+    writes to every one of them and copies most of this process's memory into the child."""
+    gc.freeze()
+
+
 def main(control_fd: int) -> None:
     _die_with_launcher()
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
@@ -157,10 +165,7 @@ def main(control_fd: int) -> None:
     control = socket.socket(fileno=control_fd)
     import numpy  # noqa: F401  the whole point: imported once, inherited by every child
 
-    keras_hooks.install()  # imports Keras
-    # Objects that exist now are never collected; without this, the first garbage collection in a child
-    # writes to every one of them and copies most of this process's memory into the child.
-    gc.freeze()
+    _freeze()
 
     def send(message: dict) -> None:
         control.send(json.dumps(message).encode())
@@ -172,6 +177,9 @@ def main(control_fd: int) -> None:
             return  # the launcher has gone
         job = json.loads(data)
         start_fd = fds[0]
+        if job.get("keras", True) and not keras_hooks.installed():
+            keras_hooks.install()  # imports Keras, before the child exists: none of the learner's time
+            _freeze()
         pid = os.fork()
         if pid == 0:
             try:
