@@ -36,6 +36,7 @@ PIXELS, CLASSES = 784, 10
 MAX_HIDDEN = 4096  # the grader's own forward pass stays bounded in time and memory (trust model)
 SAME_WEIGHTS = 1e-6  # relative to the largest weight: see the module docstring
 EXPECTED_SHAPES = "W1 (784, H), b1 (H,), W2 (H, 10), b2 (10,), with one H: your number of hidden units"
+DEAD_SHARE = 0.5  # a hint blames dead ReLUs when at least this share of the hidden units never fires
 STEPS_ARE_EPOCHS = 50  # a loss history longer than this is taken to hold one loss per mini-batch step
 
 
@@ -240,16 +241,19 @@ def _loss_history(value) -> tuple[np.ndarray | None, str | None]:
 
 def _accuracy_hint(parameters: dict[str, np.ndarray], images: np.ndarray, losses: np.ndarray | None) -> str:
     """The likeliest reason for a low accuracy, read off the parameters and the learner's own loss history."""
-    if not _hidden_layer(parameters, images).any():
-        return ("Every hidden unit outputs 0 for every test image: the ReLUs are dead, so the output can't depend "
-                "on the image. Large updates (a learning rate too high) push the hidden layer's inputs below zero "
-                "for good. Lower the learning rate and start from small random weights (He initialisation).")
+    fires = _hidden_layer(parameters, images).any(axis=0)
+    dead, hidden = int((~fires).sum()), len(fires)
+    if dead >= DEAD_SHARE * hidden:
+        return (f"{dead} of your {hidden} hidden units output 0 for every test image: their ReLUs are dead, so "
+                "they pass nothing on and get no gradient back. Updates far too large (a learning rate too high) "
+                "push a unit's input below zero for every image, for good. Lower the learning rate (0.1–0.5 for "
+                "batches of 128) and start from small random weights (He initialisation).")
     if losses is not None and np.isfinite(losses).all() and len(losses) >= 2 and losses[-1] >= losses[0]:
         return ("Your own loss history did not fall. Check that each update moves against the gradient "
                 "(`W -= learning_rate * dW`, a minus), that every gradient goes with its own parameter, and that "
                 "the gradient at the logits is `(softmax - one_hot) / N`.")
     return ("Train longer or faster: a few epochs over all 60,000 images, batches of about 128, a learning rate of "
-            "0.1–0.5 (one epoch at 0.01 reaches only about 91%). Start from random He-scaled weights. The grader "
+            "0.1–0.5 (five epochs at 0.01 reach only about 91%). Start from random He-scaled weights. The grader "
             "reads your parameters as `relu(x @ W1 + b1) @ W2 + b2`: another activation or layout reads differently.")
 
 
@@ -310,18 +314,18 @@ def comparison_plot(run, artifacts, reference_inputs, x_test_flat, exercise):
         keras_logits = reference_inputs.get("mnist/trained-mlp").test_logits
         theirs = float((keras_logits.argmax(axis=1) == reference_inputs.data.y_test).mean())
         accuracies = {"your NumPy network": mine, "Keras, step 05": theirs}
-        artifacts.note(f"Side by side on the same test images: your NumPy network {mine:.2%}, the Keras network "
-                       f"of step 05 (Adam, the same 784-128-10 shape) {theirs:.2%}.")
+        artifacts.note(f"For comparison, the Keras network of step 05 (the same 784 → 128 → 10 shape, trained by "
+                       f"Adam) scores {theirs:.2%} on the same test images.")
     if losses is not None or accuracies is not None:
         artifacts.plot(numpy_vs_keras, losses=losses, accuracies=accuracies, threshold=exercise.threshold,
                        filename="16_numpy_vs_keras.png")
 
 
 def _measurable(value) -> dict[str, np.ndarray] | None:
-    """The four parameters when the grader can run its forward pass on them (right shapes, finite)."""
+    """The four parameters when the accuracy check measured them: right shapes, finite, hidden units that differ."""
     if not isinstance(value, dict) or not all(is_real_array(value.get(name)) for name in PARAMETERS):
         return None
     parameters = {name: value[name].astype(np.float64) for name in PARAMETERS}
     if _shape_problem(parameters) is not None or not all(np.isfinite(a).all() for a in parameters.values()):
         return None
-    return parameters
+    return None if _identical_hidden_units(parameters["W1"], parameters["b1"]) else parameters
