@@ -30,7 +30,7 @@ def autograder(tmp_path_factory):
     hidden.mkdir()
     (hidden / "test_02_white.py").write_text(HIDDEN_TEST, encoding="utf-8")
     bundle = root / "autograder.zip"
-    result = CliRunner().invoke(app, ["gradescope-bundle", str(bundle), "-e", "02,03", "--tests", str(hidden),
+    result = CliRunner().invoke(app, ["gradescope-bundle", str(bundle), "-e", "02,15", "--tests", str(hidden),
                                       "--timeout", "60"])
     assert result.exit_code == 0, result.output
     fake = root / "autograder"
@@ -92,14 +92,14 @@ def test_the_zip_has_what_gradescope_needs(autograder):
 
 def test_run_autograder_grades_a_submission(autograder):
     code, results, output, wall = run_autograder_at(autograder["root"], autograder["site"],
-                                                    {"02_preprocess.py": solution("02"), "03_build.py": stub("03")})
+                                                    {"02_preprocess.py": solution("02"), "15_backprop.py": stub("15")})
     assert code == 0, output[-3000:]
-    assert results["score"] == pytest.approx(13)  # 02: 10 + the hidden test's 3; 03 still the stub
-    assert sum(t["max_score"] for t in results["tests"]) == pytest.approx(28)
+    assert results["score"] == pytest.approx(13)  # 02: 10 + the hidden test's 3; 15 still the stub
+    assert sum(t["max_score"] for t in results["tests"]) == pytest.approx(43)
     for test in results["tests"]:
         assert {"name", "score", "max_score", "output", "visibility"} <= set(test)
         assert test["visibility"] in GRADESCOPE_VISIBILITY
-    stub_check = next((t for t in results["tests"] if t["number"] == "03.1"), None)
+    stub_check = next((t for t in results["tests"] if t["number"] == "15.1"), None)
     assert stub_check is not None, json.dumps(results, indent=1)
     assert stub_check["status"] == "failed" and "NotImplementedError" in stub_check["output"]
     hidden = [t for t in results["tests"] if "instructor test" in t["name"]]
@@ -113,7 +113,7 @@ def test_run_autograder_grades_a_submission(autograder):
 def list_returned(autograder):
     """02 returns a list: its later visible checks are skipped, and the hidden test fails."""
     return run_autograder(autograder, {"02_preprocess.py": "def preprocess(images):\n    return (images / 255).tolist()\n",
-                                       "03_build.py": solution("03")})
+                                       "15_backprop.py": solution("15")})
 
 
 def test_hidden_tests_stay_out_of_the_visible_summary(list_returned):
@@ -123,11 +123,11 @@ def test_hidden_tests_stay_out_of_the_visible_summary(list_returned):
     summary = results["output"]
     assert results["visibility"] == "visible" and results["stdout_visibility"] == "hidden"
     assert "pure white image" not in summary and "A white pixel" not in summary and "instructor test" not in summary
-    assert "Visible checks:" in summary and "/ 25**" in summary  # 10 + 15 visible; the hidden 3 not counted
-    assert "/ 28" not in summary and "/ 13" not in summary
+    assert "Visible checks:" in summary and "/ 40**" in summary  # 10 + 30 visible; the hidden 3 not counted
+    assert "/ 43" not in summary and "/ 13" not in summary
     assert "published" in summary
     visible_total = sum(t["max_score"] for t in results["tests"] if t["visibility"] == "visible")
-    assert visible_total == pytest.approx(25)
+    assert visible_total == pytest.approx(40)
 
 
 def test_skipped_checks_show_as_skipped(list_returned):
@@ -246,7 +246,7 @@ def test_a_leftover_learner_process_cannot_rewrite_results_json(autograder):
     results_path = autograder["root"] / "results" / "results.json"
     forger = f"RESULTS = {str(results_path)!r}\n" + FORGER
     code, results, output, _ = run_autograder_at(autograder["root"], autograder["site"],
-                                                 {"02_preprocess.py": forger, "03_build.py": stub("03")})
+                                                 {"02_preprocess.py": forger, "15_backprop.py": stub("15")})
     assert code == 0, output[-3000:]
     assert results["score"] == 0
     time.sleep(5)

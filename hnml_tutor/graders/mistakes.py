@@ -57,6 +57,23 @@ MISSING_CHANNEL_AXIS = (
     "(N, 28, 28, 1). Start the model with `keras.Input(shape=(28, 28, 1))`, and give it images of that shape: "
     "`x[..., None]` or `x.reshape(-1, 28, 28, 1)` adds the axis."
 )
+BROADCAST_ROWS = (
+    "An array of shape (N, C) met one of shape (N,). NumPy lines arrays up from their *last* axis, so N numbers "
+    "can't be matched to N rows. A per-row max or sum needs `keepdims=True`, which keeps it as a column of shape "
+    "(N, 1): `x - x.max(axis=1, keepdims=True)`. Integer labels like [3, 0, 7] are not one-hot rows either: pick "
+    "each row's entry with `probs[np.arange(N), labels]` instead of multiplying by the labels."
+)
+ONE_AXIS_ONLY = (
+    "That array has a single axis, shape (N,), so it has no axis 1. Integer labels are such an array: [3, 0, 7], "
+    "one class per example, not one-hot rows. Index with them (`probs[np.arange(N), labels]`) instead of taking "
+    "an argmax or a sum along axis 1."
+)
+MATRIX_PRODUCT_SHAPES = (
+    "A matrix product (a, k) @ (k, b) needs the two inner sizes to match, and gives (a, b); the error names "
+    "the two sizes that differ. Write each array's shape next to it: for a Dense layer with x (N, in), "
+    "W (in, out) and grad_out (N, out), `x @ W` is (N, out), `grad_out @ W.T` is (N, in) like x, and "
+    "`x.T @ grad_out` is (in, out) like W. A `.T` on the right side usually fixes it."
+)
 
 # (error types, pattern in the message, hint): the first match wins, so specific entries come first.
 ERROR_HINTS: tuple[tuple[tuple[str, ...], re.Pattern, str], ...] = (
@@ -93,6 +110,11 @@ ERROR_HINTS: tuple[tuple[tuple[str, ...], re.Pattern, str], ...] = (
     (("ValueError",), re.compile(r"Computed output size would be zero or negative.*shape=\(None, 1, 28, 28\)", re.S),
      "Keras puts the channel axis last: a grey image is (28, 28, 1), not (1, 28, 28) as in PyTorch. "
      "Write `keras.Input(shape=(28, 28, 1))`."),
+    (("ValueError",), re.compile(r"broadcast together with shapes (\((\d+),\d+\) \(\2,\)|\((\d+),\) \(\3,\d+\))"),
+     BROADCAST_ROWS),
+    (("AxisError",), re.compile(r"axis 1 is out of bounds for array of dimension 1"), ONE_AXIS_ONLY),
+    (("ValueError",), re.compile(r"^matmul: Input operand \d has a mismatch in its core dimension|"
+                                 r"^shapes \(.*\) and \(.*\) not aligned"), MATRIX_PRODUCT_SHAPES),
     (("ModuleNotFoundError", "ImportError"), re.compile(r"tensorflow\.python"), PRIVATE_KERAS),
     (("ModuleNotFoundError",), re.compile(r""),
      "Python can't find that module. Check the spelling of the import; the tutor's packages are `keras`, "
