@@ -8,12 +8,14 @@ forward and backward); copy those functions into this file if you like.
 
 For a batch `x` of shape (N, 784) with integer labels `y`:
 
-    forward     h_in = x @ W1 + b1        h = relu(h_in)        logits = h @ W2 + b2
-                p = softmax(logits)       loss = mean over the batch of -log p[i, y[i]]
-    backward    g = (p - one_hot(y)) / N                       the gradient at the logits
-                dW2 = h.T @ g     db2 = g.sum(axis=0)          dh = (g @ W2.T) * (h_in > 0)
-                dW1 = x.T @ dh    db1 = dh.sum(axis=0)
-    update      W1 -= learning_rate * dW1   (and the same for b1, W2, b2)
+    forward    h_in = x @ W1 + b1        h = relu(h_in)
+               logits = h @ W2 + b2      p = softmax(logits)
+               loss = mean over the batch of -log p[i, y[i]]
+    backward   g = (p - one_hot(y)) / N         the gradient at the logits
+               dW2 = h.T @ g     db2 = g.sum(axis=0)
+               dh = (g @ W2.T) * (h_in > 0)
+               dW1 = x.T @ dh    db1 = dh.sum(axis=0)
+    update     W1 -= learning_rate * dW1        and so for b1, W2 and b2
 
 An **epoch** shuffles the training images (`np.random.permutation`) and takes one such step per batch of
 them. Start the weights small and **random**, e.g. `np.random.randn(784, H) * np.sqrt(2 / 784)` (He

@@ -83,7 +83,7 @@ def _missing_keys_hint(missing: list[str], keys: list[str]) -> str:
 
 @check(points=3)
 def test_returns_parameters(returned):
-    """returns a dict of the trained parameters W1, b1, W2 and b2, each a NumPy array"""
+    """returns a dict of the parameters W1, b1, W2 and b2 as NumPy arrays"""
     value = returned[FUNCTION]
     expected = 'a dict {"W1": array, "b1": array, "W2": array, "b2": array}'
     if not isinstance(value, dict):
@@ -171,7 +171,7 @@ def parameters(returned) -> dict[str, np.ndarray]:
 
 @check(points=2, after=test_shapes)
 def test_finite(parameters):
-    """every parameter is a finite number: training did not diverge"""
+    """the parameters are finite numbers: training did not diverge"""
     broken = {name: int((~np.isfinite(array)).sum()) for name, array in parameters.items()}
     broken = {name: count for name, count in broken.items() if count}
     if not broken:
@@ -194,7 +194,7 @@ def _identical_hidden_units(W1: np.ndarray, b1: np.ndarray) -> bool:
 
 @check(points=3, after=test_finite)
 def test_hidden_units_differ(parameters):
-    """the hidden units learned different features: the weights did not start out all equal"""
+    """the hidden units differ: the weights did not all start equal"""
     W1, b1 = parameters["W1"], parameters["b1"]
     if not _identical_hidden_units(W1, b1):
         return
@@ -262,7 +262,7 @@ def _accuracy_hint(parameters: dict[str, np.ndarray], images: np.ndarray, losses
 
 @check(points=14, after=test_hidden_units_differ)
 def test_test_accuracy(parameters, returned, x_test_flat, reference_inputs, exercise, artifacts):
-    """the network reaches the required accuracy on the test set (the grader's own forward pass)"""
+    """the network reaches the required test accuracy (the grader's forward pass)"""
     accuracy = _accuracy_of(parameters, x_test_flat, reference_inputs.data.y_test)
     losses, _ = _loss_history(returned[FUNCTION])
     expect_accuracy(accuracy, exercise, artifacts, problem="The network is not accurate enough on the test set.",
