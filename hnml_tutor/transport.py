@@ -317,12 +317,16 @@ class _Encoder:
             return _opaque(value, f"{count}, more than the grader takes ({MAX_KEYS}): {shown}")
         if depth >= MAX_DEPTH:
             return _opaque(value, f"{count}, nested too deeply to pass on: {shown}")
+        # Plain values first, containers last: a long list of losses beside the weights may use up the
+        # budget, but only for itself — the weights still arrive, and only that entry is marked as left out.
         entries = {}
-        for key in keys:
+        for key in sorted(keys, key=lambda k: isinstance(value[k], (list, tuple, dict))):
             if self.budget <= 0:
-                return _opaque(value, f"{count} holding too many values to pass on: {shown}")
-            entries[str(key)] = self.encode(value[key], depth + 1)
-        return {"kind": "dict", "type": _type_name(value), "entries": entries}
+                entries[str(key)] = _opaque(value[key], f"not passed on: the dict holds more than the "
+                                                        f"{MAX_VALUES} values the grader takes")
+            else:
+                entries[str(key)] = self.encode(value[key], depth + 1)
+        return {"kind": "dict", "type": _type_name(value), "entries": {str(key): entries[str(key)] for key in keys}}
 
 
 def encode_value(value: Any, folder: Path) -> dict:

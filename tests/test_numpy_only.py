@@ -91,3 +91,22 @@ def test_without_the_guard_frameworks_stay_available(tmp_path):
         """, [Call("name")], ColdLauncher(), forbidden=())
     assert result.ok and result.call("name").value == "keras"
     assert result.forbidden_import is None
+
+
+def test_taking_the_guard_away_first_does_not_hide_the_import(tmp_path, launcher):
+    """A learner who removes the guard from sys.meta_path and then imports Keras is still found out."""
+    result = run_source(tmp_path, """
+        import sys
+        sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ != "_Guard"]
+        from keras import ops
+
+        def softmax(logits):
+            return ops.convert_to_numpy(ops.softmax(logits))
+        """, [Call("softmax", ([[1.0, 2.0]],))], launcher)
+    # A child forked from a warm parent that had loaded TensorFlow for an earlier job cannot load it a second
+    # time: it aborts, which fails the check just the same (only the reason is less helpful).
+    assert result.forbidden_import == {"module": "keras", "line": None} or result.status == "crashed", result
+
+
+def test_libraries_that_hold_the_answer_ready_made_are_refused_too():
+    assert {"scipy", "sklearn"} <= set(FRAMEWORKS)

@@ -74,3 +74,21 @@ def test_learner_output_without_escape_codes_or_progress_redraws():
 @pytest.mark.parametrize("value, text", [(10.0, "10"), (2.5, "2.50"), (1 / 3, "0.33")])
 def test_points_read_as_people_write_them(value, text):
     assert format_points(value) == text
+
+
+def test_a_plot_that_cannot_be_drawn_is_named_and_the_others_are_kept(tmp_path):
+    """Plots draw what the learner's code returned; one that breaks on it must not take the grading down."""
+    from hnml_tutor import plots
+
+    def fine(path, values):
+        figure, axes = plots.pyplot().subplots()
+        axes.plot(values)
+        return plots.save(figure, path)
+
+    def breaks(path, values):
+        raise ValueError("arange: cannot compute length")
+
+    written, failed = plots.draw_all([(breaks, {"filename": "loss.png", "values": [1.0, 1e308]}),
+                                      (fine, {"filename": "fine.png", "values": [3.0, 2.0]})], tmp_path)
+    assert written == [tmp_path / "fine.png"] and (tmp_path / "fine.png").is_file()
+    assert len(failed) == 1 and "loss.png" in failed[0] and "not affected" in failed[0]

@@ -173,6 +173,19 @@ def test_dict_of_arrays_comes_back_as_a_dict(tmp_path):
     assert back["config"] == {"hidden": 16, "lr": 0.1, "note": None}
 
 
+def test_a_long_history_beside_the_weights_costs_only_itself(tmp_path):
+    """Exercise 16's learner may keep every batch's loss: the weights still arrive, in the dict's order,
+    and only the entry that holds too many values is marked as left out."""
+    params = {"batch_losses": [[2.3] * 469 for _ in range(20)], "W1": np.ones((4, 3)), "b1": np.zeros(3),
+              "notes": [[1.0] * 40 for _ in range(20)]}
+    back = roundtrip(params, tmp_path)
+    assert type(back) is dict and list(back) == list(params)
+    np.testing.assert_array_equal(back["W1"], params["W1"])
+    np.testing.assert_array_equal(back["b1"], params["b1"])
+    assert isinstance(back["notes"], Opaque) and "not passed on" in back["notes"].text
+    assert len(list(tmp_path.glob("*.npy"))) <= MAX_VALUES
+
+
 def test_dict_subclasses_come_back_as_plain_dicts(tmp_path):
     assert roundtrip(collections.OrderedDict(b=1, a=2), tmp_path) == {"b": 1, "a": 2}
     counts = collections.defaultdict(int, {"x": 3})

@@ -90,7 +90,7 @@ def expect_ran(run: SandboxRun, function: str, filename: str, exercise_id: str, 
 
 
 FRAMEWORK_NAMES = {"tensorflow": "TensorFlow", "keras": "Keras", "jax": "JAX", "torch": "PyTorch",
-                   "tf_keras": "Keras"}
+                   "tf_keras": "Keras", "scipy": "SciPy", "sklearn": "scikit-learn"}
 
 
 def _numpy_only(attempt: dict, filename: str) -> None:

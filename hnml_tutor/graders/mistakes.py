@@ -116,6 +116,10 @@ ERROR_HINTS: tuple[tuple[tuple[str, ...], re.Pattern, str], ...] = (
     (("ValueError",), re.compile(r"^matmul: Input operand \d has a mismatch in its core dimension|"
                                  r"^shapes \(.*\) and \(.*\) not aligned"), MATRIX_PRODUCT_SHAPES),
     (("ModuleNotFoundError", "ImportError"), re.compile(r"tensorflow\.python"), PRIVATE_KERAS),
+    (("ModuleNotFoundError",), re.compile(r"No module named '(scipy|sklearn)\b"),
+     "SciPy and scikit-learn are not among the tutor's packages (`numpy`, `keras`, `tensorflow`), so your file "
+     "can't count on them wherever it is graded. Where the exercise is NumPy only (14–16), write what they would "
+     "do for you with NumPy operations: `np.exp`, `.max(axis=1, keepdims=True)`, `@`, `.sum(axis=...)`."),
     (("ModuleNotFoundError",), re.compile(r""),
      "Python can't find that module. Check the spelling of the import; the tutor's packages are `keras`, "
      "`tensorflow` and `numpy`."),

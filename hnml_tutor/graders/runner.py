@@ -122,7 +122,8 @@ def grade_exercise(
     if plots_dir is not None and plugin.collected.plot_requests:
         from hnml_tutor import plots  # Matplotlib is imported only when there is something to draw
 
-        report.plots = plots.draw_all(plugin.collected.plot_requests, Path(plots_dir))
+        report.plots, not_drawn = plots.draw_all(plugin.collected.plot_requests, Path(plots_dir))
+        report.notes += not_drawn
     report.duration = time.monotonic() - started
     return report
 

@@ -19,7 +19,10 @@ import sys
 import traceback
 from importlib.abc import MetaPathFinder
 
-FRAMEWORKS = ("tensorflow", "keras", "jax", "torch", "tf_keras")
+# The deep-learning frameworks, and the libraries that hold these exercises' answers ready-made
+# (scipy.special.softmax, sklearn's MLPClassifier): neither is a tutor dependency, so refusing them also keeps
+# a verdict the same on a learner's Anaconda and on the instructor's machine.
+FRAMEWORKS = ("tensorflow", "keras", "jax", "torch", "tf_keras", "scipy", "sklearn")
 
 
 class ForbiddenImport(ImportError):
@@ -66,5 +69,15 @@ def install(forbidden: tuple[str, ...] | list[str], learner_file: str) -> None:
 
 
 def first_attempt() -> dict | None:
-    """``{"module", "line"}`` of the first forbidden import the learner's code tried, or None."""
-    return None if _guard is None else _guard.first
+    """``{"module", "line"}`` of the first forbidden import the learner's code tried, or None.
+
+    Code that takes the guard out of ``sys.meta_path`` first imports without asking it; what it loaded is
+    still in ``sys.modules`` when the learner's calls are done, and counts the same.
+    """
+    if _guard is None:
+        return None
+    if _guard.first is None:
+        loaded = sorted({name.split(".", 1)[0] for name in sys.modules} & set(_guard.forbidden))
+        if loaded:
+            _guard.first = {"module": loaded[0], "line": None}
+    return _guard.first
