@@ -211,3 +211,14 @@ def test_a_progress_file_must_be_a_regular_file_not_a_link(tmp_path):
     assert fit_progress.read(tmp_path) == (None, None)
     fit_progress.write(tmp_path, 1, 2)  # the child's own write replaces the link with a file
     assert fit_progress.read(tmp_path) == (1, 2)
+
+
+def test_numpy_runs_its_matrix_products_on_one_thread(tmp_path, launcher):
+    """OpenBLAS threads spin-waiting on busy cores made a NumPy training 3-10x slower (exercise 16)."""
+    result = run_source(tmp_path, """
+        import os
+
+        def threads():
+            return os.environ.get("OPENBLAS_NUM_THREADS")
+        """, [Call("threads")], launcher)
+    assert result.ok and result.call("threads").value == "1"

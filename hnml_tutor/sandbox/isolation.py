@@ -62,7 +62,8 @@ ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch
 RUNTIME_MODULES = ("__init__.py", "errors.py", "defaults.py", "atomic.py", "cache.py", "datasets.py", "transport.py",
                    "job_files.py")
 PASSED_ENVIRONMENT = ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "MPLBACKEND", "PYTHONUNBUFFERED",
-                      "PYTHONDONTWRITEBYTECODE", "LANG", "LC_ALL", "OMP_NUM_THREADS", "HNML_TUTOR_GRADING_RUN")
+                      "PYTHONDONTWRITEBYTECODE", "LANG", "LC_ALL", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                      "HNML_TUTOR_GRADING_RUN")
 
 
 def requested_isolation(explicit: str | None = None) -> str:
