@@ -98,7 +98,7 @@ def _numpy_only(attempt: dict, filename: str) -> None:
     name = FRAMEWORK_NAMES.get(attempt["module"], attempt["module"])
     where = f" (line {attempt['line']})" if attempt.get("line") else ""
     fail(f"{filename} imports {name}{where}, and this exercise is NumPy only.",
-         expected="only NumPy (`import numpy as np`)", found=f"`import {attempt['module']}`",
+         expected="only NumPy (`import numpy as np`)", found=f"an import of `{attempt['module']}`",
          hint=f"This part of the course builds what {name} does for you — the softmax, the gradients, the "
               "training loop — out of plain array arithmetic, so that you see the math Keras runs. Remove the "
               "import and write it with NumPy operations: `np.exp`, `np.max`, `@`, `.sum(axis=...)`.")
