@@ -120,7 +120,8 @@ def _shape_problem(parameters: dict[str, np.ndarray]) -> tuple[str, str] | None:
             fix = (f"drop the axes of length 1: return `{name}.squeeze()`" if array.squeeze().ndim == 2
                    else "reshape it to two axes")
             return (f"{name} has {array.ndim} axes, shape {_shape(array)}: a weight matrix has two, (inputs, outputs).",
-                    f"Create {name} as (inputs, outputs), e.g. `np.random.randn(784, H)` for W1, or {fix}.")
+                    f"Create {name} as (inputs, outputs), `np.random.randn({'784, H' if name == 'W1' else 'H, 10'})`, "
+                    f"or {fix}.")
     if W1.ndim != 2 or PIXELS not in W1.shape:
         return (f"W1 should have {PIXELS} rows, one per pixel.",
                 "W1 maps the 784 pixels of a flattened image to the hidden units: "
