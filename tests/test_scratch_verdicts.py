@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 
+import numpy as np
 import pytest
 
 from conftest import failure_text
@@ -81,3 +82,69 @@ def test_a_missing_scipy_is_not_answered_with_keras(grade):
     text = failure_text(report)
     assert not report.passed
     assert "numpy only" in text and "np.exp" in text and "check the spelling" not in text
+
+
+# -- 16 · Gradient descent from scratch ---------------------------------------------------------------
+
+WEIGHTS_OF_16 = """
+    import numpy as np
+
+    def train_numpy_mlp(x_train, y_train):
+        np.random.seed(0)  # the learner's own seed, inside the function: theirs to choose
+        W1, b1 = np.random.randn(784, 64) * np.sqrt(2 / 784), np.zeros(64)
+        W2, b2 = np.random.randn(64, 10) * np.sqrt(2 / 64), np.zeros(10)
+        return {returned}
+"""
+
+
+@pytest.mark.parametrize("returned, message, hint", [
+    ('{"W1": W1[:, :, None], "b1": b1, "W2": W2, "b2": b2}', "w1 has 3 axes, shape (784, 64, 1)", "w1.squeeze()"),
+    ('{"W1": W1, "b1": b1, "W2": W2[:, :, None], "b2": b2}', "w2 has 3 axes, shape (64, 10, 1)", "w2.squeeze()"),
+    ('{"W1": W1, "b1": b1, "W2": np.random.randn(64, 32), "b2": np.zeros(32), '
+     '"W3": np.random.randn(32, 10), "b3": np.zeros(10)}', "w2 should have 10 columns", "also has w3, b3"),
+], ids=["W1 (784, 64, 1)", "W2 (64, 10, 1)", "a second hidden layer"])
+def test_16_names_extra_axes_and_a_deeper_network_for_what_they_are(returned, message, hint, grade):
+    """A W1 of shape (784, 64, 1) has its 784 rows: "W1 should have 784 rows" sent the learner looking in the wrong
+    place. A network with W3 and b3 was told to make W2 (64, 10) as if it were a typo; the learner who added a
+    layer on purpose is told instead that the grader measures the one-hidden-layer network the task asks for
+    (its own forward pass can't run a network of any depth, and ignoring W3 would measure another network)."""
+    report = grade("16", WEIGHTS_OF_16.format(returned=returned))
+    check = next(check for check in report.checks if check.name == "test_shapes")
+    assert check.status == "failed", failure_text(report)
+    assert message in check.message.lower() and hint in check.hint.lower(), (check.message, check.hint)
+    assert "784 rows" not in check.message
+
+
+def test_16_a_dict_with_too_many_keys_is_not_called_an_object_of_your_own(grade):
+    """A dict of 74 keys (a snapshot of W1 per epoch beside the parameters) reaches the grader described, not
+    passed on: the hint said "an object of your own can't be passed", to a learner who returned a dict."""
+    report = grade("16", WEIGHTS_OF_16.format(
+        returned='{"W1": W1, "b1": b1, "W2": W2, "b2": b2, **{f"W1_epoch{i}": W1[:2, :2] for i in range(70)}}'))
+    check = next(check for check in report.checks if check.name == "test_returns_parameters")
+    assert check.status == "failed" and "74 keys" in check.found
+    assert "object of your own" not in check.hint and "at most 64 keys" in check.hint
+
+
+def test_16_a_loss_history_too_large_to_plot_is_named_before_it_is_converted():
+    """The sandbox lets a learner write a 512 MiB array: as a loss history of int8 that is 4 GiB once converted to
+    float64, and minutes of Matplotlib. Such a history (and one of two axes) is named in a note and not plotted;
+    per-example SGD for 16 epochs (960,000 losses) still fits. No grading: this is the grader's own helper."""
+    from hnml_tutor.graders import grade_16_gradient_descent as grader
+
+    losses, note = grader._loss_history({"loss": np.zeros(grader.MAX_LOSSES + 1, dtype=np.int8)})
+    assert losses is None and "1,000,001 values" in note and "one every few batches" in note
+    losses, note = grader._loss_history({"loss": np.zeros((3000, 2), dtype=np.int8)})
+    assert losses is None and "shape (3000, 2)" in note
+    losses, _ = grader._loss_history({"loss": np.ones(960_000, dtype=np.float32)})
+    assert losses is not None and losses.dtype == np.float64
+
+
+@pytest.mark.xfail(strict=True, reason="mistakes.OUTDATED_SPELLINGS matches any `lr =`; the fix is the lead's "
+                                       "(runner.py or mistakes.py, outside this exercise)")
+def test_16_a_numpy_learning_rate_named_lr_draws_no_keras_advice(grade):
+    """`lr = 0.3` is the most natural name for a learning rate in a NumPy loop; the note "`lr=` is the old name
+    ... `keras.optimizers.SGD(learning_rate=0.01)`" sends the learner of a NumPy-only exercise to Keras, which it
+    refuses."""
+    report = grade("16", WEIGHTS_OF_16.format(returned='{"W1": W1, "b1": b1, "W2": W2, "b2": b2}')
+                   .replace("    np.random.seed(0)", "    lr = 0.3\n        np.random.seed(0)"))
+    assert not any("keras" in note.lower() for note in report.notes), report.notes

@@ -38,6 +38,7 @@ MAX_HIDDEN = 4096  # the grader's own forward pass stays bounded in time and mem
 SAME_WEIGHTS = 1e-6  # relative to the largest weight: see the module docstring
 EXPECTED_SHAPES = "W1 (784, H), b1 (H,), W2 (H, 10), b2 (10,), with one H: your number of hidden units"
 DEAD_SHARE = 0.5  # a hint blames dead ReLUs when at least this share of the hidden units never fires
+MAX_LOSSES = 1_000_000  # a loss history plotted: one per step of per-example SGD for 16 epochs; drawn in about 1 s
 STEPS_ARE_EPOCHS = 50  # a loss history longer than this is taken to hold one loss per mini-batch step
 
 
@@ -65,6 +66,9 @@ def _not_a_dict_hint(value) -> str:
     if isinstance(value, (list, tuple, TruncatedSequence)):
         return ('Name each array: `return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}`. The grader reads them by '
                 "name, so their order can't be mistaken.")
+    if isinstance(value, Opaque) and value.type_name.rsplit(".", 1)[-1].lower().endswith("dict"):
+        return ('Return a dict of just the parameters, under string keys: `{"W1": W1, "b1": b1, "W2": W2, "b2": b2}` '
+                '(plus "loss" if you like). The grader takes at most 64 keys.')
     if isinstance(value, Opaque):
         return ("An object of your own can't be passed to the grader. Return its arrays in a dict: "
                 '`{"W1": ..., "b1": ..., "W2": ..., "b2": ...}`.')
@@ -111,6 +115,13 @@ def _shape(array: np.ndarray) -> str:
 def _shape_problem(parameters: dict[str, np.ndarray]) -> tuple[str, str] | None:
     """The first parameter whose shape is wrong, as (what is wrong, the likely fix); None when all fit."""
     W1, b1, W2, b2 = (parameters[name] for name in PARAMETERS)
+    for name, array in (("W1", W1), ("W2", W2)):  # named first: its rows or columns may be right
+        if array.ndim > 2:
+            fix = (f"drop the axes of length 1: return `{name}.squeeze()`" if array.squeeze().ndim == 2
+                   else "reshape it to two axes")
+            return (f"{name} has {array.ndim} axes, shape {_shape(array)}: a weight matrix has two, (inputs, outputs).",
+                    f"Create {name} as (inputs, outputs), `np.random.randn({'784, H' if name == 'W1' else 'H, 10'})`, "
+                    f"or {fix}.")
     if W1.ndim != 2 or PIXELS not in W1.shape:
         return (f"W1 should have {PIXELS} rows, one per pixel.",
                 "W1 maps the 784 pixels of a flattened image to the hidden units: "
@@ -148,6 +159,11 @@ def _shape_problem(parameters: dict[str, np.ndarray]) -> tuple[str, str] | None:
     return None
 
 
+def _deeper_layers(value: dict) -> list[str]:
+    """Keys such as W3 and b3: the parameters of a layer beyond the two this network has."""
+    return sorted(name for name in value if name[:1] in ("W", "b") and name[1:].isdigit() and int(name[1:]) > 2)
+
+
 @check(points=5, after=test_returns_parameters)
 def test_shapes(returned):
     """the parameters have the shapes of a 784 → hidden (ReLU) → 10 network"""
@@ -156,6 +172,12 @@ def test_shapes(returned):
     if problem is None:
         return
     rationale, hint = problem
+    deeper = _deeper_layers(returned[FUNCTION])
+    if deeper and returned_parameters["W2"].ndim == 2 and returned_parameters["W2"].shape[1] != CLASSES:
+        hint = (f"Your dict also has {', '.join(deeper)}: a network with more than one hidden layer. The grader "
+                "measures the network this exercise asks for, 784 → H (ReLU) → 10, with its own forward pass, "
+                "so W2 must take the hidden units to the 10 classes. Train that network; a deeper one is a fine "
+                "experiment afterwards, but it is not what is graded.")
     found = ", ".join(f"{name} {_shape(returned_parameters[name])}" for name in PARAMETERS)
     fail(rationale, expected=EXPECTED_SHAPES, found=found, hint=hint)
 
@@ -228,6 +250,12 @@ def _loss_history(value) -> tuple[np.ndarray | None, str | None]:
         return None, None
     history = value[HISTORY]
     note = None
+    if isinstance(history, np.ndarray) and history.ndim == 1 and len(history) > MAX_LOSSES:
+        return None, (f'Your "{HISTORY}" array holds {len(history):,} values; the grader plots at most '
+                      f"{MAX_LOSSES:,}: keep one loss per epoch, or one every few batches.")
+    if isinstance(history, np.ndarray) and history.ndim != 1:
+        return None, (f'Your "{HISTORY}" entry is an array of shape {_shape(history)}, so it was not plotted: '
+                      "return one loss per epoch or per batch, a 1-D list or array.")
     if isinstance(history, TruncatedSequence):
         note = (f'Your "{HISTORY}" list holds {history.length} values and the grader receives the first '
                 f"{len(history.items)} of a list: return `np.array(losses)` to have them all plotted.")
