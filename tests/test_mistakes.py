@@ -134,3 +134,17 @@ def test_mistake_is_named(name, grade):
     text = failure_text(report)
     for phrase in phrases:
         assert phrase.lower() in text, f"{name}: {phrase!r} not in feedback:\n{text}"
+
+
+@pytest.mark.parametrize("source, noted", [
+    ("opt = keras.optimizers.SGD(lr=0.01)", True),
+    ("opt = keras.optimizers.SGD(momentum=0.9,\n    lr=0.01)", True),
+    ("opt = keras.optimizers.Adam(\n    lr = 0.1)", True),
+    ("lr = 0.001\nopt = keras.optimizers.Adam(learning_rate=lr)", False),
+    ("if lr == 0.1:\n    pass", False),
+    ("# SGD(lr=0.01) in old tutorials", False),
+])
+def test_the_old_lr_keyword_is_noted_but_a_variable_named_lr_is_not(source, noted):
+    from hnml_tutor.graders.mistakes import outdated_spellings
+
+    assert any("`lr=`" in advice for advice in outdated_spellings(source)) is noted

@@ -25,7 +25,7 @@ OUTDATED_SPELLINGS = (
         "`import keras` (or `from tensorflow import keras`), e.g. `keras.layers.Dense`.",
     ),
     Spelling(
-        re.compile(r"\blr\s*="),
+        re.compile(r"[(,]\s*lr\s*=(?!=)"),  # a keyword argument, `SGD(lr=0.01)`; not a variable `lr = 0.01`
         "`lr=` is the old name of the learning rate. Keras 3 spells it `learning_rate=`, "
         "e.g. `keras.optimizers.SGD(learning_rate=0.01)`.",
     ),

@@ -117,7 +117,9 @@ def grade_exercise(
                            captured.getvalue()[-4000:])
     report = ExerciseReport(exercise.id, exercise.title, checks=plugin.results)
     report.learner_output = "\n".join(run.output for run in plugin.runs if run.output.strip())
-    report.notes = plugin.collected.notes + outdated_spellings(_read_source(learner_file))
+    # Keras' outdated spellings mean nothing in an exercise that refuses Keras.
+    spellings = [] if exercise.numpy_only else outdated_spellings(_read_source(learner_file))
+    report.notes = plugin.collected.notes + spellings
     report.previews = plugin.collected.previews
     if plots_dir is not None and plugin.collected.plot_requests:
         from hnml_tutor import plots  # Matplotlib is imported only when there is something to draw
