@@ -25,6 +25,30 @@ def pytest_configure(config):
         os.environ["HNML_TUTOR_CACHE"] = tempfile.mkdtemp(prefix="hnml-tutor-test-cache-")
 
 
+# The longest tests (trainings of whole solutions, classes graded through the CLI, real terminals and kernels),
+# listed so that they start first: xdist hands out tests in collection order, and a long test begun last
+# keeps one worker busy while the others idle. Most expensive first; anything not named keeps its order.
+LONGEST_FIRST = (
+    "test_solutions_and_stubs.py::test_solution_passes_under_both_launchers[12",
+    "test_solutions_and_stubs.py::test_solution_passes_under_both_launchers[08",
+    "test_solutions_and_stubs.py::test_solution_passes_under_both_launchers[05",
+    "test_solutions_and_stubs.py::test_solution_passes_under_both_launchers[09",
+    "test_grade_hostile.py",
+    "test_cli.py::test_subprocess_session",
+    "test_isolation.py::test_a_hostile_learner",
+    "test_notebook.py",
+    "test_watch.py",
+    "test_solutions_and_stubs.py::test_solution_passes_under_both_launchers",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        return next((i for i, prefix in enumerate(LONGEST_FIRST) if prefix in item.nodeid), len(LONGEST_FIRST))
+
+    items.sort(key=rank)
+
+
 @pytest.fixture(scope="session")
 def warm_launcher():
     """One warm launcher for the whole run: tests about what a grader says need not pay a TensorFlow import
