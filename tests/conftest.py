@@ -26,19 +26,23 @@ def pytest_configure(config):
 
 
 # The longest tests (trainings of whole solutions, classes graded through the CLI, real terminals and kernels),
-# listed so that they start first: xdist hands out tests in collection order, and a long test begun last
-# keeps one worker busy while the others idle. Most expensive first; anything not named keeps its order.
+# most expensive first. Left in collection order, most of them would start last and keep one worker busy
+# while the others idle. pytest-xdist's `load` scheduling hands each worker a first batch of consecutive
+# tests (a quarter of its share), then small batches as it runs dry; so the longest tests are dealt out like
+# cards, one to the front of each worker's first batch in turn, and every worker starts with its share of
+# them. Under a plain `pytest` they simply run first. (Module-scoped fixtures are unaffected: only these
+# tests move, and none of their modules shares one.)
 LONGEST_FIRST = (
     "test_solutions_and_stubs.py::test_solution_passes_under_both_launchers[12",
     "test_solutions_and_stubs.py::test_solution_passes_under_both_launchers[08",
     "test_solutions_and_stubs.py::test_solution_passes_under_both_launchers[05",
     "test_solutions_and_stubs.py::test_solution_passes_under_both_launchers[09",
-    "test_grade_hostile.py",
     "test_cli.py::test_subprocess_session",
     "test_isolation.py::test_a_hostile_learner",
-    "test_notebook.py",
-    "test_watch.py",
-    "test_solutions_and_stubs.py::test_solution_passes_under_both_launchers",
+    "test_notebook.py::test_the_course_notebook_passes",
+    "test_watch.py::test_watch_rechecks_on_save",
+    "test_solutions_and_stubs.py::test_solution_passes_under_both_launchers[11",
+    "test_solutions_and_stubs.py::test_solution_passes_under_both_launchers[10",
 )
 
 
@@ -46,7 +50,16 @@ def pytest_collection_modifyitems(config, items):
     def rank(item) -> int:
         return next((i for i, prefix in enumerate(LONGEST_FIRST) if prefix in item.nodeid), len(LONGEST_FIRST))
 
-    items.sort(key=rank)
+    longest = sorted((item for item in items if rank(item) < len(LONGEST_FIRST)), key=rank)
+    rest = [item for item in items if rank(item) == len(LONGEST_FIRST)]
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    first_batch = max(len(items) // workers // 4, 2)  # as xdist's LoadScheduling sizes it
+    slots = [worker * first_batch + turn for turn in range(first_batch) for worker in range(workers)]
+    ordered: list = [None] * len(items)
+    for item, slot in zip(longest, slots):
+        ordered[slot] = item
+    rest_iter = iter(rest)
+    items[:] = [item if item is not None else next(rest_iter) for item in ordered]
 
 
 @pytest.fixture(scope="session")
