@@ -5,7 +5,8 @@ import pytest
 
 from hnml_tutor.graders.vocabulary import CheckFailed, describe_array, expect_array, expect_close, fail
 from hnml_tutor.render.html import check_item
-from hnml_tutor.render.text import check_text, clean_output, format_points
+from hnml_tutor.captured_text import plain_text
+from hnml_tutor.render.text import check_text, format_points
 from hnml_tutor.results import CheckResult, ExerciseReport
 
 
@@ -68,7 +69,7 @@ def test_results_round_trip_through_json():
 
 def test_learner_output_without_escape_codes_or_progress_redraws():
     raw = "Epoch 1/2\n\x1b[1m 1/10\x1b[0m [>....]\r\x1b[1m10/10\x1b[0m [=====] loss: 0.3\n\x1b]0;title\x07done\r\n"
-    assert clean_output(raw) == "Epoch 1/2\n10/10 [=====] loss: 0.3\ndone\n"
+    assert plain_text(raw) == "Epoch 1/2\n10/10 [=====] loss: 0.3\ndone\n"
 
 
 @pytest.mark.parametrize("value, text", [(10.0, "10"), (2.5, "2.50"), (1 / 3, "0.33")])

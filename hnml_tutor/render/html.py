@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from html import escape as _escape
 
-from hnml_tutor.render.text import clean_output, format_points
+from hnml_tutor.captured_text import plain_text
+from hnml_tutor.render.text import format_points
 from hnml_tutor.results import ERROR, FAILED, PASSED, SKIPPED, CheckResult
 
 BADGES = {PASSED: "✓ passed", FAILED: "✗ failed", SKIPPED: "– skipped", ERROR: "! error"}
@@ -113,7 +114,7 @@ def learner_output(text: str) -> str:
     if not text.strip():
         return ""
     return ("<details><summary>What your code printed</summary>"
-            f"<pre>{_escape(clean_output(text)[-MAX_OUTPUT_CHARS:])}</pre></details>")
+            f"<pre>{_escape(plain_text(text)[-MAX_OUTPUT_CHARS:])}</pre></details>")
 
 
 def notes_list(notes: list[str]) -> str:

@@ -19,9 +19,9 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from hnml_tutor.captured_text import plain_text
 from hnml_tutor.errors import TutorError
 from hnml_tutor.progress import DONE, FAILING
-from hnml_tutor.render.text import clean_output
 
 if TYPE_CHECKING:
     from hnml_tutor.curriculum import Exercise
@@ -173,7 +173,7 @@ def report(checked: "Checked") -> RenderableType:
         parts += [Text(preview.title, style="bold"), DigitStrip(preview.images, preview.captions)]
     parts += [Text.assemble("  plot written: ", (display_path(plot), "cyan")) for plot in result.plots]
     if not result.passed and result.learner_output.strip():
-        lines = clean_output(result.learner_output).strip().splitlines()[-MAX_OUTPUT_LINES:]
+        lines = plain_text(result.learner_output).strip().splitlines()[-MAX_OUTPUT_LINES:]
         parts.append(Panel(Text("\n".join(lines)), title="your code printed (last lines)", border_style="dim"))
     counts = result.counts
     if result.passed:

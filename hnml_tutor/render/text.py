@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
 from hnml_tutor.results import PASSED, CheckResult
-
-# CSI and OSC escape sequences (colours, cursor moves, titles) that progress bars write.
-ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
-
-
-def clean_output(text: str) -> str:
-    """What a terminal would finally show of ``text``: escape codes removed, and of each line redrawn with
-    carriage returns (Keras' progress bar) only its last state."""
-    lines = ESCAPE_SEQUENCE.sub("", text).replace("\r\n", "\n").split("\n")
-    return "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in lines)
 
 
 def format_points(value: float) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from hnml_tutor.sandbox.fit_progress import SandboxProgress
+from hnml_tutor.captured_text import plain_text
 from hnml_tutor.job_files import is_plain_name
 from hnml_tutor.sandbox.isolation import USER, end_learner_processes
 from hnml_tutor.sandbox.launchers import ColdLauncher, Launch, Launcher
@@ -81,8 +82,9 @@ class SandboxRun:
 
 
 def _read_output(path: Path, cap: int) -> str:
+    """What the learner's code printed, as plain text (no escape codes, progress bars in their final state)."""
     with open(path, "rb") as handle:
-        return handle.read(cap).decode("utf-8", errors="replace")
+        return plain_text(handle.read(cap).decode("utf-8", errors="replace"))
 
 
 def _signal_reason(code: int) -> tuple[str, str]:
