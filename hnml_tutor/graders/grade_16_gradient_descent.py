@@ -10,9 +10,11 @@ Tolerances: the threshold (the manifest's 0.95) sits two points under the refere
 He initialisation, 5 epochs of batches of 128 at a learning rate of 0.3), which reaches 0.970–0.974 on each of
 the seven seeds measured; a plain loop at a learning rate of 0.1 or more with a few epochs clears it, while five
 epochs at 0.01 (about 0.91) do not. That training takes 1–3 s of one core; the manifest's time limit leaves room
-for slow laptops and for OpenBLAS, whose two threads can wait on each other for tens of seconds on busy cores.
+for slow laptops and for float64 loops (the sandbox runs NumPy on one OpenBLAS thread: two threads waiting on
+each other on busy cores made the same training 3–10× slower).
 Hidden units count as identical when their weights agree to a millionth of the largest weight: BLAS may round
-columns computed by different kernels differently, while random starting weights differ by hundredths. No module here imports Keras: the Keras network of step 05 it is compared with
+columns computed by different kernels differently, while random starting weights differ by hundredths.
+No module here imports Keras: the Keras network of step 05 it is compared with
 is the cached reference's stored test logits (building that reference, once per machine, does need Keras).
 """
 

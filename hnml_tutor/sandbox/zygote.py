@@ -2,10 +2,10 @@
 child per run.
 
 Started by :class:`hnml_tutor.sandbox.launchers.WarmLauncher` (``watch``, notebooks, ``dev check`` and
-instructor grading, on Linux). Importing
-TensorFlow costs a fresh process seconds, far more than most learner functions take, so a class of hundreds
-of exercises would mostly wait for imports. Here the import happens once — Keras when the first job that
-needs it arrives, so a parent serving only NumPy exercises (14–16) never pays for TensorFlow; each run is a ``fork()`` of this
+instructor grading, on Linux). Importing TensorFlow costs a fresh process seconds, far more than most learner
+functions take, so a class of hundreds of exercises would mostly wait for imports. Here the import happens
+once — Keras when the first job that needs it arrives, so a parent serving only NumPy exercises (14–16)
+never pays for TensorFlow. Each run is a ``fork()`` of this
 process that becomes exactly what a cold :mod:`hnml_tutor.sandbox.child` is — its own session, the same
 resource limits, its own folder and output file, the same start signal — and then runs the job. Every run
 starts from the same clean state: nothing a learner's code does in its child can reach this parent or the
@@ -17,7 +17,8 @@ own PID namespace, and by walking its descendants everywhere — before it repor
 dumpable, so a learner's code running as the same user cannot trace it or read its memory.
 
 Protocol, over the ``SOCK_SEQPACKET`` socket whose descriptor is the only argument: the launcher sends a
-job ``{"folder", "cwd", "output", "memory_mb", "nonce", "keras"}`` with the start-signal pipe attached (``SCM_RIGHTS``); this
+job ``{"folder", "cwd", "output", "memory_mb", "nonce", "keras"}`` with the start-signal pipe attached
+(``SCM_RIGHTS``); this
 process says ``{"ready": True, "pid": …}`` once warm, answers ``{"pid": …}`` once the child exists and
 ``{"exit": …}`` when it has ended and every process it started is gone. Pids are as this process sees them
 (inside a jail, the jail's own numbers).
