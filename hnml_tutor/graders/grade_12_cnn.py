@@ -17,7 +17,8 @@ from hnml_tutor import plots
 from hnml_tutor.graders.checks import check, learner_calls, runs
 from hnml_tutor.graders.common import (expect_accuracy, expect_history, expect_uncompiled, load_returned_model,
                                        trained_model_of)
-from hnml_tutor.graders.models import describe_layers, input_shape, layers_of, output_kind, output_units
+from hnml_tutor.graders.models import (describe_layers, input_shape, layers_of, output_kind, output_units,
+                                       same_architecture)
 from hnml_tutor.graders.vocabulary import describe, fail
 from hnml_tutor.sandbox import Call
 
@@ -164,8 +165,7 @@ def test_trains_the_given_model(trained, reference_inputs):
     """trains the model it was given (same layers, started from its weights), not a new one"""
     given = reference_inputs.get("cnn/initial").load()
     initial, final = given.get_weights(), trained.get_weights()
-    same_layers = (describe_layers(trained) == describe_layers(given)
-                   and [w.shape for w in initial] == [w.shape for w in final])
+    same_layers = same_architecture(trained, given)
     if same_layers:
         largest = max(range(len(initial)), key=lambda i: initial[i].size)
         if _correlation(initial[largest], final[largest]) >= SAME_START:

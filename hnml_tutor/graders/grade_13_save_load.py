@@ -260,13 +260,18 @@ def test_saved_model_keeps_its_training_state(saved, original):
         fail("The saved model is not compiled: its loss and optimizer were not saved.",
              expected="the loss and optimizer the model was compiled with", found="no compile settings",
              hint="Save the compiled model you were given with `model.save(path)`. " + KERAS_FORMAT)
-    differences = state_differences(saved, original)
-    if not differences:
-        return
-    fail("The saved model's compile settings or optimizer state differ from the model it was given.",
-         expected=", ".join(f"{k} {v}" for k, v in training_state(original).items()), found="; ".join(differences),
-         hint="Save the model as it is: compiling it again (or cloning it) before saving starts a fresh optimizer, "
-              "so training could no longer resume where it stopped.")
+    _expect_training_state(saved, original, "The saved model's compile settings or optimizer state differ from the "
+                           "model it was given.",
+                           hint="Save the model as it is: compiling it again (or cloning it) before saving starts a "
+                                "fresh optimizer, so training could no longer resume where it stopped.")
+
+
+def _expect_training_state(model, original, problem: str, *, hint: str) -> None:
+    """Fail with ``problem`` unless ``model`` has ``original``'s loss, optimizer and optimizer state."""
+    differences = state_differences(model, original)
+    if differences:
+        fail(problem, expected=", ".join(f"{k} {v}" for k, v in training_state(original).items()),
+             found="; ".join(differences), hint=hint)
 
 
 # -- load_model: what it returns is the saved model, compiled ---------------------------------------------------
@@ -306,10 +311,7 @@ def test_loaded_model_is_compiled_as_saved(loaded, original):
              hint="`keras.models.load_model(path)` compiles the model again from the file, optimizer state "
                   "included. `compile=False`, or loading the weights into a model you built, throws that away: "
                   "`fit` and `evaluate` then fail until you compile it again, and training starts over.")
-    differences = state_differences(loaded, original)
-    if not differences:
-        return
-    fail("The loaded model's compile settings or optimizer state differ from the saved ones.",
-         expected=", ".join(f"{k} {v}" for k, v in training_state(original).items()), found="; ".join(differences),
-         hint="Return the model as `keras.models.load_model(path)` gives it: compiling it again starts a fresh "
-              "optimizer, and training would not resume where it stopped.")
+    _expect_training_state(loaded, original, "The loaded model's compile settings or optimizer state differ from the "
+                           "saved ones.",
+                           hint="Return the model as `keras.models.load_model(path)` gives it: compiling it again "
+                                "starts a fresh optimizer, and training would not resume where it stopped.")

@@ -318,3 +318,10 @@ def compiled_optimizer(model) -> str | None:
     if isinstance(optimizer, dict):
         return str(optimizer.get("class_name"))
     return optimizer
+
+
+def same_architecture(model, given) -> bool:
+    """Whether ``model`` has ``given``'s layers and weight shapes: the model a learner was handed, perhaps trained,
+    rather than a new one built alike (its weights then tell whether it started from ``given``'s)."""
+    return (describe_layers(model) == describe_layers(given)
+            and [w.shape for w in model.get_weights()] == [w.shape for w in given.get_weights()])
