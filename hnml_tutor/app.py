@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from hnml_tutor.backend import require_backend
 from hnml_tutor.curriculum import Curriculum, Exercise, load_curriculum
 from hnml_tutor.errors import TutorError
 from hnml_tutor.progress import DONE, Progress, load_progress, updating_progress
@@ -174,6 +175,8 @@ def check(
 
     session = session or open_session(workspace)
     chosen = session.pick(query)
+    if not chosen.numpy_only:
+        require_backend()
     limits = Limits(time_limit=time_limit or chosen.time_limit)
     launcher = launcher or ColdLauncher()
     report = grade_exercise(chosen, session.workspace.exercise_file(chosen), limits=limits,

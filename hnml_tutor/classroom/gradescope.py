@@ -32,6 +32,7 @@ import zipfile
 from pathlib import Path
 
 from hnml_tutor import __version__, datasets
+from hnml_tutor.backend import backend_distributions, chosen_backend, require_backend
 from hnml_tutor.atomic import write_text_atomic
 from hnml_tutor.classroom import integrity
 from hnml_tutor.classroom.gradebook import results_json
@@ -118,13 +119,16 @@ exit "$status"
 
 
 def _dependencies() -> list[str]:
-    """hnml-tutor's own runtime requirements, as installed (extras left out)."""
+    """hnml-tutor's own runtime requirements, as installed (extras left out), and the Keras backend installed
+    here: hnml-tutor names none itself (pyproject.toml says why), and the autograder needs the one it was
+    built and tried with."""
     try:
         requirements = importlib.metadata.requires("hnml-tutor") or []
     except importlib.metadata.PackageNotFoundError:
         raise TutorError("hnml-tutor is not installed as a package, so its requirements are unknown.",
                          "Install it (`pip install -e .` in a clone) and run gradescope-bundle again.") from None
-    return [r for r in requirements if "extra ==" not in r.replace("extra==", "extra ==")]
+    return ([r for r in requirements if "extra ==" not in r.replace("extra==", "extra ==")]
+            + backend_distributions())
 
 
 def pinned_dependencies() -> tuple[list[str], list[str]]:
@@ -215,6 +219,8 @@ def write_bundle(target: Path, settings: GradeSettings, *, include_data: bool = 
     from hnml_tutor.classroom.hidden import collect_hidden_tests
 
     target = Path(target)
+    if any(not e.numpy_only for e in settings.exercises):
+        require_backend()  # the autograder installs the backend installed here
     hidden = collect_hidden_tests(settings.tests_dir, load_curriculum())  # broken hidden tests fail here, not on Gradescope
     config = {
         "exercises": [e.id for e in settings.exercises],
@@ -223,6 +229,7 @@ def write_bundle(target: Path, settings: GradeSettings, *, include_data: bool = 
         "seed": settings.seed,
         "workers": settings.workers,
         "hidden_tests": "hidden_tests" if hidden.files else None,
+        "keras_backend": chosen_backend()[0],
     }
     files = _source_files()
     staging = Path(tempfile.mkdtemp(prefix="hnml-bundle-"))
@@ -252,11 +259,14 @@ def write_bundle(target: Path, settings: GradeSettings, *, include_data: bool = 
 
 
 def _settings_from(config_path: Path) -> GradeSettings:
+    """The grading settings the bundle was built with; Keras is set to the backend it was built with, too
+    (before anything imports Keras), since that is the one setup.sh installed."""
     try:
         config = json.loads(Path(config_path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise TutorError(f"The grading settings {config_path} could not be read ({error}).",
                          "Rebuild the autograder zip with `hnml-tutor gradescope-bundle`.") from None
+    os.environ.setdefault("KERAS_BACKEND", str(config.get("keras_backend") or "tensorflow"))
     hidden = config.get("hidden_tests")
     return GradeSettings(
         exercises=load_curriculum().select(",".join(config["exercises"])),

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from hnml_tutor import __version__, datasets
+from hnml_tutor.backend import require_backend
 from hnml_tutor.classroom import submissions as subs
 from hnml_tutor.classroom.gradebook import gradebook_csv, results_json
 from hnml_tutor.classroom.hidden import HiddenTests, collect_hidden_tests
@@ -177,6 +178,8 @@ class ClassGrading:
         from hnml_tutor.sandbox.isolation import for_instructor
 
         self.isolation = for_instructor(settings.isolation)  # no sandbox, no grading, unless opted out
+        if any(not e.numpy_only for e in settings.exercises):
+            require_backend()  # no Keras backend: one clear message now, not a crash for every learner
         for name in sorted({e.dataset for e in settings.exercises if e.needs_data}):
             datasets.load_arrays(name)  # no data: one clear message now, not a zero for every learner
         hidden = collect_hidden_tests(settings.tests_dir, load_curriculum())

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from hnml_tutor.backend import chosen_backend
 from hnml_tutor.sandbox.isolation import (BUBBLEWRAP, PASSED_ENVIRONMENT, USER, Jail, hand_to_learner, learner_account,
                                           python_command, resolve, user_environment, user_jobs, user_runtime)
 from hnml_tutor.sandbox.memory import process_memory, process_tree, resident_memory
@@ -108,6 +109,9 @@ def _child_environment(extra: dict[str, str] | None) -> dict[str, str]:
         # workers, a laptop compiling something) made exercise 16's training 3-10x slower. Keras computes
         # with its own thread pools and is not affected.
         OPENBLAS_NUM_THREADS=env.get("OPENBLAS_NUM_THREADS", "1"),
+        # The backend the tutor chose (KERAS_BACKEND, else keras.json): a child run as the learner account
+        # has no home folder of its own, so it would not find keras.json.
+        KERAS_BACKEND=chosen_backend()[0],
     )
     env.update(extra or {})
     return env
