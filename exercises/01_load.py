@@ -30,3 +30,9 @@ def load_data():
     """Return MNIST as ``(x_train, y_train), (x_test, y_test)``, unchanged."""
     # TODO: load MNIST with Keras and return the two (images, labels) pairs.
     raise NotImplementedError("TODO: load MNIST and return (x_train, y_train), (x_test, y_test)")
+
+
+if __name__ == "__main__":  # run by hand, this file only defines the functions above: say how to try them
+    raise SystemExit("01_load.py only defines functions, for hnml-tutor to call.\n"
+                     "See what they return on the grader's inputs:  hnml-tutor run 01\n"
+                     "Grade them:                                   hnml-tutor check 01")

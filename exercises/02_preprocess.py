@@ -27,3 +27,9 @@ def preprocess(images: np.ndarray) -> np.ndarray:
     """Return ``images`` as floating point scaled into [0, 1]."""
     # TODO: convert to floating point and scale into [0, 1].
     raise NotImplementedError("TODO: scale the pixels into [0, 1]")
+
+
+if __name__ == "__main__":  # run by hand, this file only defines the functions above: say how to try them
+    raise SystemExit("02_preprocess.py only defines functions, for hnml-tutor to call.\n"
+                     "See what they return on the grader's inputs:  hnml-tutor run 02\n"
+                     "Grade them:                                   hnml-tutor check 02")

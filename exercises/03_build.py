@@ -29,3 +29,9 @@ def build_model() -> keras.Model:
     """Return an uncompiled MLP: (28, 28) input → Flatten → Dense relu → Dense 10 (logits)."""
     # TODO: build and return the network.
     raise NotImplementedError("TODO: build the network with keras.Sequential")
+
+
+if __name__ == "__main__":  # run by hand, this file only defines the functions above: say how to try them
+    raise SystemExit("03_build.py only defines functions, for hnml-tutor to call.\n"
+                     "See what they return on the grader's inputs:  hnml-tutor run 03\n"
+                     "Grade them:                                   hnml-tutor check 03")

@@ -29,3 +29,9 @@ def compile_model(model: keras.Model) -> keras.Model:
     """Compile ``model`` with an optimizer, a loss that fits logits and integer labels, and accuracy."""
     # TODO: call model.compile(...) and return the model.
     raise NotImplementedError("TODO: compile the model and return it")
+
+
+if __name__ == "__main__":  # run by hand, this file only defines the functions above: say how to try them
+    raise SystemExit("04_compile.py only defines functions, for hnml-tutor to call.\n"
+                     "See what they return on the grader's inputs:  hnml-tutor run 04\n"
+                     "Grade them:                                   hnml-tutor check 04")

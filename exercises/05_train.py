@@ -29,3 +29,9 @@ def train(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray) -> keras
     """Fit ``model`` on the training data with a validation split and return the History."""
     # TODO: call model.fit(...) with a validation split and return what it returns.
     raise NotImplementedError("TODO: train the model with model.fit and return the History")
+
+
+if __name__ == "__main__":  # run by hand, this file only defines the functions above: say how to try them
+    raise SystemExit("05_train.py only defines functions, for hnml-tutor to call.\n"
+                     "See what they return on the grader's inputs:  hnml-tutor run 05\n"
+                     "Grade them:                                   hnml-tutor check 05")

@@ -26,3 +26,9 @@ def evaluate(model: keras.Model, x_test: np.ndarray, y_test: np.ndarray) -> floa
     """Return the accuracy of ``model`` on ``x_test``/``y_test`` as a float in [0, 1]."""
     # TODO: evaluate the model and return only the accuracy.
     raise NotImplementedError("TODO: evaluate the model and return its accuracy")
+
+
+if __name__ == "__main__":  # run by hand, this file only defines the functions above: say how to try them
+    raise SystemExit("06_evaluate.py only defines functions, for hnml-tutor to call.\n"
+                     "See what they return on the grader's inputs:  hnml-tutor run 06\n"
+                     "Grade them:                                   hnml-tutor check 06")

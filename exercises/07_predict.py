@@ -35,3 +35,9 @@ def predict(model: keras.Model, images: np.ndarray) -> np.ndarray:
     """Return the predicted digit for each image, an integer array of shape (N,)."""
     # TODO: pick the most likely class for every image.
     raise NotImplementedError("TODO: return the predicted digits")
+
+
+if __name__ == "__main__":  # run by hand, this file only defines the functions above: say how to try them
+    raise SystemExit("07_predict.py only defines functions, for hnml-tutor to call.\n"
+                     "See what they return on the grader's inputs:  hnml-tutor run 07\n"
+                     "Grade them:                                   hnml-tutor check 07")

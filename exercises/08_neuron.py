@@ -41,3 +41,9 @@ def train_neuron(model: keras.Model, celsius: np.ndarray, fahrenheit: np.ndarray
     """Compile ``model`` for regression, fit it on the pairs and return the History."""
     # TODO: compile with an optimizer and the mean squared error, then return model.fit(...).
     raise NotImplementedError("TODO: compile and train the neuron, and return the History")
+
+
+if __name__ == "__main__":  # run by hand, this file only defines the functions above: say how to try them
+    raise SystemExit("08_neuron.py only defines functions, for hnml-tutor to call.\n"
+                     "See what they return on the grader's inputs:  hnml-tutor run 08\n"
+                     "Grade them:                                   hnml-tutor check 08")

@@ -55,3 +55,9 @@ def confusion_matrix(model: keras.Model, x_test: np.ndarray, y_test: np.ndarray)
     """Count the model's (true, predicted) pairs on the test images: a (10, 10) integer array."""
     # TODO: predict every test image's class and count matrix[true, predicted].
     raise NotImplementedError("TODO: return the (10, 10) confusion matrix of counts")
+
+
+if __name__ == "__main__":  # run by hand, this file only defines the functions above: say how to try them
+    raise SystemExit("09_fashion.py only defines functions, for hnml-tutor to call.\n"
+                     "See what they return on the grader's inputs:  hnml-tutor run 09\n"
+                     "Grade them:                                   hnml-tutor check 09")

@@ -44,3 +44,9 @@ def train_with_early_stopping(model: keras.Model, x_train: np.ndarray, y_train: 
     """Fit ``model`` with a validation split, stopped early at its best epoch, and return the History."""
     # TODO: make an EarlyStopping callback and pass it to model.fit(...) with validation_split=0.2.
     raise NotImplementedError("TODO: train with EarlyStopping(monitor=\"val_loss\", restore_best_weights=True)")
+
+
+if __name__ == "__main__":  # run by hand, this file only defines the functions above: say how to try them
+    raise SystemExit("10_overfitting.py only defines functions, for hnml-tutor to call.\n"
+                     "See what they return on the grader's inputs:  hnml-tutor run 10\n"
+                     "Grade them:                                   hnml-tutor check 10")

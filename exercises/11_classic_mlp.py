@@ -50,3 +50,9 @@ def compile_sgd(model: keras.Model) -> keras.Model:
     """Compile ``model`` with SGD and momentum, categorical cross-entropy and accuracy; return it."""
     # TODO: model.compile(optimizer=keras.optimizers.SGD(...), loss=..., metrics=[...]), then return model.
     raise NotImplementedError("TODO: compile the model with SGD and momentum")
+
+
+if __name__ == "__main__":  # run by hand, this file only defines the functions above: say how to try them
+    raise SystemExit("11_classic_mlp.py only defines functions, for hnml-tutor to call.\n"
+                     "See what they return on the grader's inputs:  hnml-tutor run 11\n"
+                     "Grade them:                                   hnml-tutor check 11")

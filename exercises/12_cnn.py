@@ -49,3 +49,9 @@ def train_cnn(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray) -> k
     """Compile the model it is given, fit it on the (N, 28, 28, 1) images, and return the History."""
     # TODO: model.compile(...), then return model.fit(...).
     raise NotImplementedError("TODO: compile the model you were given, train it with model.fit and return the History")
+
+
+if __name__ == "__main__":  # run by hand, this file only defines the functions above: say how to try them
+    raise SystemExit("12_cnn.py only defines functions, for hnml-tutor to call.\n"
+                     "See what they return on the grader's inputs:  hnml-tutor run 12\n"
+                     "Grade them:                                   hnml-tutor check 12")

@@ -40,3 +40,9 @@ def load_model(path: str) -> keras.Model:
     """Load the model saved at ``path`` and return it, compiled as it was saved."""
     # TODO: load the model from path and return it.
     raise NotImplementedError("TODO: load the model from path and return it")
+
+
+if __name__ == "__main__":  # run by hand, this file only defines the functions above: say how to try them
+    raise SystemExit("13_save_load.py only defines functions, for hnml-tutor to call.\n"
+                     "See what they return on the grader's inputs:  hnml-tutor run 13\n"
+                     "Grade them:                                   hnml-tutor check 13")

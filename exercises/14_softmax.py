@@ -48,3 +48,9 @@ def cross_entropy(probs: np.ndarray, labels: np.ndarray) -> float:
     """Mean negative log-probability of the true classes: probs (N, C), integer labels (N,)."""
     # TODO: pick each row's probability of its true class, keep it away from 0, average -log of it.
     raise NotImplementedError("TODO: return the mean cross-entropy")
+
+
+if __name__ == "__main__":  # run by hand, this file only defines the functions above: say how to try them
+    raise SystemExit("14_softmax.py only defines functions, for hnml-tutor to call.\n"
+                     "See what they return on the grader's inputs:  hnml-tutor run 14\n"
+                     "Grade them:                                   hnml-tutor check 14")

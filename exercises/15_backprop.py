@@ -72,3 +72,9 @@ def relu_backward(x: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
     """The gradient of the loss with respect to relu's input x, given grad_out = ∂L/∂relu(x)."""
     # TODO: let grad_out through where x was positive, 0 elsewhere.
     raise NotImplementedError("TODO: return the gradient with respect to relu's input")
+
+
+if __name__ == "__main__":  # run by hand, this file only defines the functions above: say how to try them
+    raise SystemExit("15_backprop.py only defines functions, for hnml-tutor to call.\n"
+                     "See what they return on the grader's inputs:  hnml-tutor run 15\n"
+                     "Grade them:                                   hnml-tutor check 15")

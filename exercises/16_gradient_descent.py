@@ -54,3 +54,9 @@ def train_numpy_mlp(x_train: np.ndarray, y_train: np.ndarray) -> dict:
     # TODO: initialise W1, b1, W2, b2; for a few epochs, shuffle and step through mini-batches
     # (forward, gradients, update); return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}.
     raise NotImplementedError("TODO: train the network with your own gradient descent and return its parameters")
+
+
+if __name__ == "__main__":  # run by hand, this file only defines the functions above: say how to try them
+    raise SystemExit("16_gradient_descent.py only defines functions, for hnml-tutor to call.\n"
+                     "See what they return on the grader's inputs:  hnml-tutor run 16\n"
+                     "Grade them:                                   hnml-tutor check 16")

@@ -20,6 +20,7 @@ from hnml_tutor.progress import DONE, Progress, load_progress, updating_progress
 from hnml_tutor.workspace import Workspace, create_workspace, find_workspace, reset_exercise
 
 if TYPE_CHECKING:  # grading pulls in NumPy and pytest; only `check` needs them, and imports them itself
+    from hnml_tutor.graders.tryout import Tryout
     from hnml_tutor.results import ExerciseReport
 
 
@@ -188,6 +189,43 @@ def check(
         finished = report.passed and saved.current(session.curriculum) is None
     return Checked(chosen, report, session.workspace, session.curriculum.next_after(chosen), finished,
                    session.curriculum.final, (*session.warnings, *([note] if note else [])))
+
+
+@dataclass(frozen=True)
+class TriedOut:
+    """``hnml-tutor run``: what the learner's functions did on the grader's inputs."""
+
+    tryout: "Tryout"
+    warnings: tuple[str, ...] = ()
+
+
+def try_out(
+    query: str | None = None,
+    workspace: Path | None = None,
+    *,
+    time_limit: float | None = None,
+    session: Session | None = None,
+    on_progress: Callable | None = None,
+) -> TriedOut:
+    """Run the exercise's functions on the inputs its grader uses and return what they did; nothing is graded
+    and nothing is recorded. Sandboxed and limited exactly as ``check`` is."""
+    from hnml_tutor.graders.tryout import try_exercise
+    from hnml_tutor.sandbox import ColdLauncher, Limits
+    from hnml_tutor.sandbox.isolation import fallback_note
+
+    session = session or open_session(workspace)
+    chosen = session.pick(query)
+    if not chosen.numpy_only:
+        require_backend()
+    learner_file = session.workspace.exercise_file(chosen)
+    if not learner_file.is_file():
+        raise TutorError(f"{chosen.filename} is missing from your workspace.",
+                         f"`hnml-tutor reset {chosen.id}` puts a fresh copy of the exercise back.")
+    launcher = ColdLauncher()
+    tryout = try_exercise(chosen, learner_file, limits=Limits(time_limit=time_limit or chosen.time_limit),
+                          launcher=launcher, on_progress=on_progress)
+    note = fallback_note(launcher.isolation)
+    return TriedOut(tryout, (*session.warnings, *([note] if note else [])))
 
 
 @dataclass(frozen=True)

@@ -186,6 +186,27 @@ def check(
         raise typer.Exit(EXIT_FAILED)
 
 
+@app.command("run")
+@friendly
+def run_exercise(
+    exercise: Optional[str] = ExerciseArgument,
+    workspace: Optional[Path] = WorkspaceOption,
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", min=1, help="Seconds your code may run (default: the exercise's)."),
+) -> None:
+    """Run your functions on the inputs the grader uses and show what they return and print, without grading."""
+    from hnml_tutor.render.tryout import tryout
+
+    err = _console(stderr=True)
+    with cancelling("your code was stopped; nothing was recorded."):
+        session = tutor.open_session(workspace)
+        chosen = session.pick(exercise)
+        with terminal.live_check(err, chosen, time_limit or chosen.time_limit, verb="Running") as live:
+            tried = tutor.try_out(chosen.id, time_limit=time_limit, session=session, on_progress=live.update)
+    if tried.warnings:
+        err.print(terminal.warnings(tried.warnings))
+    _console().print(tryout(tried))
+
+
 @app.command()
 @friendly
 def watch(exercise: Optional[str] = ExerciseArgument, workspace: Optional[Path] = WorkspaceOption) -> None:

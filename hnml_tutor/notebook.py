@@ -225,6 +225,17 @@ def _without_docstring(source: str) -> tuple[str, str]:
     return docstring, source
 
 
+def _without_main_block(source: str) -> str:
+    """The stub without its ``if __name__ == "__main__":`` block, which only tells someone running the file
+    by hand to use ``hnml-tutor run`` or ``check``: a notebook cell is neither."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    for node in reversed(tree.body):
+        if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
+            del lines[node.lineno - 1:node.end_lineno]
+    return "".join(lines).rstrip("\n") + "\n"
+
+
 def _cell(kind: str, source: str) -> dict:
     cell = {"cell_type": kind, "metadata": {}, "source": source}
     if kind == "code":
@@ -240,7 +251,7 @@ def build_notebook(curriculum) -> dict:
     for exercise in curriculum.exercises:
         docstring, code = _without_docstring(exercise.stub_path.read_text(encoding="utf-8"))
         cells.append(_cell("markdown", docstring or f"# {exercise.id} · {exercise.title}"))
-        cells.append(_cell("code", f"%%exercise {exercise.id}\n{code}"))
+        cells.append(_cell("code", f"%%exercise {exercise.id}\n{_without_main_block(code)}"))
     cells.append(_cell("markdown", "Stuck? `hnml_tutor.hint(\"02\")` shows the next hint, and "
                                    "`hnml_tutor.show(\"02\")` the instructions again."))
     return {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",

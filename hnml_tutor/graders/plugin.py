@@ -72,6 +72,9 @@ class GradingContext:
     seed: int = DEFAULT_SEED
     launcher: object = None  # a sandbox launcher (WarmLauncher when grading a class); None starts Python afresh
     on_progress: Callable | None = None  # told how far the learner's training got, for a live display
+    # `hnml-tutor run`: only the generated "runs" checks, so the learner's calls run and nothing is judged;
+    # the runs are left for the caller to read (and clean up) after pytest is done.
+    run_only: bool = False
 
 
 class GradingPlugin:
@@ -82,9 +85,11 @@ class GradingPlugin:
         self.results: list[CheckResult] = []
         self.collected = Artifacts()
         self.runs: list[sandbox.SandboxRun] = []
+        self.requested: list[tuple[sandbox.Call, ...]] = []  # the calls of each run, in the same order
         self.hidden_paths: set[Path] = set()
         self._status: dict[tuple[Path, str], CheckResult] = {}
         self._run_checks: dict[Path, tuple[str, ...]] = {}
+        self._run_functions: dict[str, str] = {}  # generated "runs" check -> the function it is about
 
     # -- fixtures every grader and hidden test can use -------------------------------------------------
 
@@ -119,11 +124,13 @@ class GradingPlugin:
                 forbidden_imports=FRAMEWORKS if self.context.exercise.numpy_only else (),
             )
             self.runs.append(result)
+            self.requested.append(tuple(calls))
             return result
 
         yield run
-        for finished in self.runs:
-            sandbox.cleanup(finished)
+        if not self.context.run_only:
+            for finished in self.runs:
+                sandbox.cleanup(finished)
 
     @pytest.fixture(scope="module")
     def run(self, request, run_learner) -> sandbox.SandboxRun:
@@ -153,13 +160,19 @@ class GradingPlugin:
         except ValueError as error:
             raise pytest.UsageError(f"{collector.path.name}: {error}") from None
         self._run_checks[Path(collector.path)] = tuple(check_name for check_name, _, _ in generated)
+        self._run_functions.update((check_name, function) for check_name, function, _ in generated)
         return [pytest.Function.from_parent(collector, name=check_name,
                                             callobj=_runs_check(function, points, exercise))
                 for check_name, function, points in generated]
 
-    def pytest_collection_modifyitems(self, items) -> None:
+    def pytest_collection_modifyitems(self, config, items) -> None:
         """A grader's checks must each declare their points, depend only on checks before them, and — unless
-        they say ``after=()`` — lead back to a "runs" check, since they read what the learner's code returned."""
+        they say ``after=()`` — lead back to a "runs" check, since they read what the learner's code returned.
+        In run-only mode every other check is deselected."""
+        if self.context.run_only:
+            kept = [item for item in items if item.name in self._run_functions]
+            config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+            items[:] = kept
         needs: dict[Path, dict[str, set[str]]] = {}
         for item in items:
             path = Path(item.path)

@@ -198,11 +198,11 @@ def report(checked: "Checked") -> RenderableType:
 
 
 @contextmanager
-def live_check(console, exercise: "Exercise", limit: float) -> Iterator["LiveCheck"]:
+def live_check(console, exercise: "Exercise", limit: float, verb: str = "Checking") -> Iterator["LiveCheck"]:
     """Show a :class:`LiveCheck` line on ``console`` while the block runs; it disappears afterwards."""
     from rich.live import Live
 
-    line = LiveCheck(exercise, limit)
+    line = LiveCheck(exercise, limit, verb=verb)
     with Live(line, console=console, refresh_per_second=4, transient=True):
         yield line
 
@@ -216,12 +216,13 @@ class LiveCheck:
     limit: float
     started: float = field(default_factory=time.monotonic)
     progress: object = None  # the latest hnml_tutor.sandbox.SandboxProgress
+    verb: str = "Checking"  # or "Running", for `hnml-tutor run`
 
     def update(self, progress) -> None:
         self.progress = progress
 
     def __rich__(self) -> Text:
-        head = f"⏳ Checking {self.exercise.id} · {self.exercise.title} — "
+        head = f"⏳ {self.verb} {self.exercise.id} · {self.exercise.title} — "
         progress = self.progress
         if progress is None or not progress.started:
             waited = time.monotonic() - self.started

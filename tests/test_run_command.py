@@ -1,0 +1,96 @@
+"""`hnml-tutor run`: the learner's functions on the grader's inputs, shown and not graded; and what running
+an exercise file by hand says."""
+
+import ast
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from hnml_tutor.cli import app
+from hnml_tutor.curriculum import load_curriculum
+
+runner = CliRunner()
+CURRICULUM = load_curriculum()
+
+
+def flat(text: str) -> str:
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    assert runner.invoke(app, ["start", str(tmp_path / "ws")]).exit_code == 0
+    return tmp_path / "ws"
+
+
+def progress_of(workspace) -> dict:
+    path = workspace / ".hnml-tutor" / "progress.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def test_run_on_the_stub_shows_the_inputs_and_the_todo_once(workspace):
+    before = progress_of(workspace)
+    result = runner.invoke(app, ["run", "14", "--workspace", str(workspace)])
+    assert result.exit_code == 0, result.output
+    text = flat(result.output)
+    assert "softmax(logits)" in text and "logits: float64 array of shape (6, 4)" in text
+    assert "[[ 1000. 999. 998. 0.]" in text  # the overflow batch, shown whole: it is small
+    assert "cross_entropy(probs, labels)" in text and "labels: int64 array of shape (8,)" in text
+    assert text.count("NotImplementedError: TODO: return the row-wise softmax") == 1  # then "the same as above"
+    assert "the same as above" in text
+    assert "Nothing was graded or recorded: hnml-tutor check 14 grades it." in text
+    assert progress_of(workspace) == before
+
+
+def test_run_shows_what_the_learner_returned_and_printed_without_a_verdict(workspace):
+    (workspace / "exercises" / "14_softmax.py").write_text(
+        "import numpy as np\n\n"
+        "def softmax(logits):\n"
+        "    print('softmax got', logits.shape)\n"
+        "    return np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)\n\n"
+        "def cross_entropy(probs, labels):\n"
+        "    return 0.5\n")
+    result = runner.invoke(app, ["run", "14", "--workspace", str(workspace)])
+    assert result.exit_code == 0, result.output
+    text = flat(result.output)
+    assert "→ returned float64 array of shape (6, 4)" in text
+    assert "softmax got (6, 4)" in text and "softmax got (3, 4)" in text  # its prints, in its own panel
+    assert "→ returned the number 0.5" in text
+    assert "not finite" in text  # the overflow batch's NaNs, described as any value is
+    assert "passed" not in text and "✗" not in text  # no checks, no verdict
+
+
+def test_run_keeps_the_time_limit_and_says_why_the_calls_did_not_return(workspace):
+    (workspace / "exercises" / "14_softmax.py").write_text(
+        "def softmax(logits):\n    while True:\n        pass\n\ndef cross_entropy(probs, labels):\n    return 0.0\n")
+    result = runner.invoke(app, ["run", "14", "--time-limit", "2", "--workspace", str(workspace)])
+    assert result.exit_code == 0, result.output
+    text = flat(result.output)
+    assert "time limit" in text and "the same as above" in text
+
+
+def test_run_describes_a_returned_model(workspace):
+    shutil.copy(CURRICULUM.resolve("03").solution_path, workspace / "exercises" / "03_build.py")
+    result = runner.invoke(app, ["run", "03", "--workspace", str(workspace)])
+    assert result.exit_code == 0, result.output
+    text = flat(result.output)
+    assert "build_model()" in text and "→ returned a Keras model" in text
+    assert "Flatten → Dense(128, relu) → Dense(10" in text and "not compiled" in text
+
+
+def test_every_stub_run_by_hand_says_how_to_try_it():
+    for exercise in CURRICULUM.exercises:
+        tree = ast.parse(exercise.stub_path.read_bytes())
+        last = tree.body[-1]
+        assert isinstance(last, ast.If) and "__main__" in ast.unparse(last.test), exercise.filename
+        assert f"hnml-tutor run {exercise.id}" in ast.unparse(last) and f"hnml-tutor check {exercise.id}" in ast.unparse(last)
+    stub = CURRICULUM.resolve("14").stub_path  # NumPy only: no TensorFlow import before the message
+    done = subprocess.run([sys.executable, str(stub)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "14_softmax.py only defines functions" in done.stderr and "hnml-tutor run 14" in done.stderr
+    assert done.stdout == ""
