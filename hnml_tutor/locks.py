@@ -2,8 +2,8 @@
 
 The lock is ``filelock``'s, which takes ``flock`` on POSIX systems and ``msvcrt.locking`` on Windows: both
 belong to the open file, so the lock is released when the block ends or the process dies, and a crashed
-command never leaves a workspace locked. Each call opens the file afresh, so two blocks (two threads, or a
-block nested in another on the same path) exclude each other as two processes would.
+command never leaves a workspace locked. Each call takes a lock of its own on a file opened afresh, so two
+threads exclude each other as two processes do (as before, a block must not nest another on the same path).
 """
 
 from __future__ import annotations
