@@ -5,7 +5,7 @@ here are the floor under it for what looking cannot catch in time: a single huge
 a file that fills the disk. Both launchers apply them the same way, in the child, before any learner code.
 
 Not every platform has them: Windows has no ``resource`` module at all (its floor is the job object of
-:mod:`~hnml_tutor.sandbox.process_tree_kill`), and macOS refuses to lower ``RLIMIT_AS``. Each limit is
+:mod:`~hnml_tutor.sandbox.tree_kill`), and macOS refuses to lower ``RLIMIT_AS``. Each limit is
 tried on its own; one the platform refuses is skipped — the watcher is then the only limit — and named in
 what :func:`apply_in_child` returns, so the tutor can say so (:mod:`~hnml_tutor.sandbox.platform_support`).
 """

@@ -48,9 +48,9 @@ COUNTED = ("RssAnon:", "RssShmem:")
 HAS_PROC = sys.platform.startswith("linux")
 
 
-def psutil_measure(platform: str = sys.platform) -> str:
-    """The field of psutil's ``memory_info()`` that counts a process's memory on ``platform`` (see above)."""
-    return "private" if platform == "win32" else "rss"
+def psutil_measure() -> str:
+    """The field of psutil's ``memory_info()`` that counts a process's memory on this platform (see above)."""
+    return "private" if sys.platform == "win32" else "rss"
 
 
 def _children(pid: int) -> list[int]:
