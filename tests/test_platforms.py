@@ -443,3 +443,52 @@ def test_a_check_on_macos_tells_the_learner_once(monkeypatch, tmp_path):
     assert "On macOS your code runs as you, with your files in reach" in outputs[0]
     assert "memory limit is kept by watching" not in outputs[0]  # the real child was refused nothing
     assert "On macOS" not in outputs[1] and "process limits only" not in outputs[1]
+
+
+# --- The start signal's pipe on Windows -----------------------------------------------------------------------------
+
+def test_on_windows_the_pipe_travels_as_one_inherited_handle(monkeypatch):
+    """Simulates Windows: os.name 'nt', a fake msvcrt (fd 7 is handle 0x44), a fake STARTUPINFO (Linux has
+    none) and a recording os.set_handle_inheritable; Popen would refuse pass_fds there."""
+    from hnml_tutor.sandbox import inherited_pipe
+
+    inheritable = []
+    monkeypatch.setitem(sys.modules, "msvcrt", SimpleNamespace(
+        get_osfhandle=lambda fd: {7: 0x44}[fd], open_osfhandle=lambda handle, flags: (handle, flags)))
+    monkeypatch.setattr(subprocess, "STARTUPINFO", lambda **fields: SimpleNamespace(**fields), raising=False)
+    monkeypatch.setattr(os, "set_handle_inheritable", lambda handle, on: inheritable.append((handle, on)),
+                        raising=False)
+    with monkeypatch.context() as simulated:
+        simulated.setattr(os, "name", "nt")
+        options = inherited_pipe.popen_options(7)
+        argument = inherited_pipe.child_argument(7)
+        in_child = inherited_pipe.child_fd(argument)
+    assert "pass_fds" not in options and options["close_fds"]
+    assert options["startupinfo"].lpAttributeList == {"handle_list": [0x44]} and inheritable == [(0x44, True)]
+    assert argument == str(0x44) and in_child == (0x44, os.O_WRONLY)
+    assert inherited_pipe.popen_options(7) == {"pass_fds": (7,)} and inherited_pipe.child_argument(7) == "7"
+
+
+def test_on_windows_the_watcher_peeks_at_the_pipe_instead_of_select(monkeypatch):
+    """Simulates Windows: os.name 'nt', a fake _winapi.PeekNamedPipe answering from a script (nothing yet,
+    then data; or the child's end closed), a fake msvcrt."""
+    from hnml_tutor.sandbox import inherited_pipe
+
+    def peeking(answers):
+        def peek(handle, size):
+            answer = answers.pop(0) if len(answers) > 1 else answers[0]
+            if isinstance(answer, Exception):
+                raise answer
+            return answer, 0
+        return SimpleNamespace(PeekNamedPipe=peek)
+
+    monkeypatch.setitem(sys.modules, "msvcrt", SimpleNamespace(get_osfhandle=lambda fd: 0x44))
+    monkeypatch.setattr(inherited_pipe, "PEEK_SECONDS", 0.001)
+    with monkeypatch.context() as simulated:
+        simulated.setattr(os, "name", "nt")
+        simulated.setitem(sys.modules, "_winapi", peeking([0, 0, 40]))
+        assert inherited_pipe.readable(5, timeout=1.0)
+        simulated.setitem(sys.modules, "_winapi", peeking([0, BrokenPipeError()]))
+        assert inherited_pipe.readable(5, timeout=1.0)
+        simulated.setitem(sys.modules, "_winapi", peeking([0]))
+        assert not inherited_pipe.readable(5, timeout=0.02)

@@ -17,6 +17,7 @@ import traceback
 from pathlib import Path
 
 from hnml_tutor.sandbox import import_guard, keras_hooks
+from hnml_tutor.sandbox.inherited_pipe import child_fd
 from hnml_tutor.sandbox.limits import apply_in_child
 from hnml_tutor.sandbox.start_signal import announce
 from hnml_tutor.transport import decode_argument, encode_value
@@ -160,4 +161,4 @@ def main(folder: Path, start_fd: int) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), int(sys.argv[2]))
+    main(Path(sys.argv[1]), child_fd(sys.argv[2]))

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Protocol
 
 from hnml_tutor.backend import chosen_backend
+from hnml_tutor.sandbox import inherited_pipe
 from hnml_tutor.sandbox.isolation import (BUBBLEWRAP, PASSED_ENVIRONMENT, USER, Jail, hand_to_learner, learner_account,
                                           python_command, resolve, user_environment, user_jobs, user_runtime)
 from hnml_tutor.sandbox.memory import process_memory, process_tree, resident_memory
@@ -173,7 +174,7 @@ class ColdLauncher:
         return user_jobs() if self.isolation == USER else None
 
     def start(self, launch: Launch) -> ColdProcess:
-        args = [str(launch.folder), str(launch.start_fd)]
+        args = [str(launch.folder), inherited_pipe.child_argument(launch.start_fd)]
         jailed = self.isolation == BUBBLEWRAP
         env, account = _child_environment(launch.env), {}
         if jailed:
@@ -191,13 +192,13 @@ class ColdLauncher:
         with open(launch.output_path, "ab") as output:
             popen = subprocess.Popen(
                 command,
-                pass_fds=(launch.start_fd,),
                 stdin=subprocess.PIPE,
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 cwd=launch.cwd,
                 env=env,
                 **popen_options(),  # the child sets its own limits before any learner code
+                **inherited_pipe.popen_options(launch.start_fd),
                 **account,
             )
         tree = hold(popen.pid, launch.memory_mb)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import time
 from dataclasses import dataclass
 
+from hnml_tutor.sandbox.inherited_pipe import readable
 from hnml_tutor.sandbox.limits import OS_LIMITS
 from hnml_tutor.sandbox.memory import process_memory
 
@@ -55,8 +55,7 @@ class StartSignal:
         if self._fd is None:
             time.sleep(timeout)
             return None
-        readable, _, _ = select.select([self._fd], [], [], timeout)
-        if not readable:
+        if not readable(self._fd, timeout):
             return None
         chunk = os.read(self._fd, MAX_MESSAGE)
         self._received += chunk
