@@ -172,7 +172,7 @@ def check(
     """
     from hnml_tutor.graders.runner import grade_exercise  # pytest and NumPy load only when grading
     from hnml_tutor.sandbox import ColdLauncher, Limits
-    from hnml_tutor.sandbox.isolation import fallback_note
+    from hnml_tutor.sandbox.platform_support import notes_once
 
     session = session or open_session(workspace)
     chosen = session.pick(query)
@@ -182,13 +182,13 @@ def check(
     launcher = launcher or ColdLauncher()
     report = grade_exercise(chosen, session.workspace.exercise_file(chosen), limits=limits,
                             plots_dir=session.workspace.plots_dir, launcher=launcher, on_progress=on_progress)
-    note = fallback_note(launcher.isolation)
+    notes = notes_once(launcher.isolation)
     with updating_progress(session.workspace) as saved:
         if not report.grader_fault:  # the tutor failed, not the learner: their record stays as it was
             saved.record_check(chosen, report.passed)
         finished = report.passed and saved.current(session.curriculum) is None
     return Checked(chosen, report, session.workspace, session.curriculum.next_after(chosen), finished,
-                   session.curriculum.final, (*session.warnings, *([note] if note else [])))
+                   session.curriculum.final, (*session.warnings, *notes))
 
 
 @dataclass(frozen=True)

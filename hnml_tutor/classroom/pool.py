@@ -19,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import wait
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from hnml_tutor.classroom.outcome import Outcome
 from hnml_tutor.classroom.worker import RUN_MARKER, Task, serve
@@ -27,6 +27,8 @@ from hnml_tutor.classroom.worker import RUN_MARKER, Task, serve
 TASKS_PER_WORKER = 40  # a fresh process now and then keeps memory from creeping up over a big class
 GRADER_ERROR_RETRIES = 1  # a second go for a task whose grader broke; a fault that repeats is reported
 GRADER_OVERHEAD_SECONDS = 300  # the grader's own work on top of the learner's time (first reference training)
+# Windows has no SIGKILL; its os.kill with SIGTERM ends the process outright (TerminateProcess).
+KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
 
 
 def task_deadline(task: Task) -> float:
@@ -34,20 +36,39 @@ def task_deadline(task: Task) -> float:
     return 3 * task.time_limit + GRADER_OVERHEAD_SECONDS
 
 
-def marked_processes(prefix: str) -> list[int]:
-    """Processes whose environment carries a grading-run marker starting with ``prefix``."""
-    needle = f"{RUN_MARKER}={prefix}".encode()
-    found = []
+def _markers_from_proc() -> Iterator[tuple[int, str]]:
+    """(pid, grading-run marker) of every readable process, from /proc (Linux)."""
+    key = f"{RUN_MARKER}=".encode()
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+        if not entry.name.isdigit():
             continue
         try:
             environ = (entry / "environ").read_bytes()
         except OSError:
             continue
-        if any(item.startswith(needle) for item in environ.split(b"\0")):
-            found.append(int(entry.name))
-    return found
+        for item in environ.split(b"\0"):
+            if item.startswith(key):
+                yield int(entry.name), item[len(key):].decode(errors="replace")
+
+
+def _markers_from_psutil() -> Iterator[tuple[int, str]]:
+    """The same through psutil, where there is no /proc (macOS, Windows): it reads our own processes'
+    environments, and learner code runs as us there."""
+    import psutil
+
+    for process in psutil.process_iter():
+        try:
+            marker = process.environ().get(RUN_MARKER)
+        except psutil.Error:  # gone, or another user's
+            continue
+        if marker is not None:
+            yield process.pid, marker
+
+
+def marked_processes(prefix: str) -> list[int]:
+    """Processes whose environment carries a grading-run marker starting with ``prefix``."""
+    markers = _markers_from_proc() if Path("/proc/self/environ").exists() else _markers_from_psutil()
+    return [pid for pid, marker in markers if marker.startswith(prefix) and pid != os.getpid()]
 
 
 def stop_marked(prefix: str) -> int:
@@ -55,7 +76,7 @@ def stop_marked(prefix: str) -> int:
     stopped = 0
     for pid in marked_processes(prefix):
         try:
-            os.kill(pid, signal.SIGKILL)
+            os.kill(pid, KILL)
             stopped += 1
         except (ProcessLookupError, PermissionError):
             continue

@@ -9,7 +9,9 @@ prints "passed" gets nowhere.
 
 One job per module: ``limits`` (what a run may use, and the rlimits behind it), ``memory`` (measuring a
 process tree), ``isolation`` (the bubblewrap jail, the learner account, and which of them works here),
-``launchers`` (cold and warm, one interface), ``child`` and ``zygote`` (the processes
+``launchers`` (cold and warm, one interface), ``tree_kill`` (holding and ending a run's whole process tree:
+a process group, or a Windows job object), ``platform_support`` (what is weaker on macOS and Windows, said
+once), ``child`` and ``zygote`` (the processes
 themselves), ``keras_hooks`` (what the child changes in Keras), ``import_guard`` (no framework in a
 NumPy-only exercise), ``start_signal`` (the child's "learner
 code starts now"), ``fit_progress`` (how far training got), ``watch`` (the loop that enforces the limits)

@@ -17,6 +17,7 @@ import traceback
 from pathlib import Path
 
 from hnml_tutor.sandbox import import_guard, keras_hooks
+from hnml_tutor.sandbox.inherited_pipe import child_fd
 from hnml_tutor.sandbox.limits import apply_in_child
 from hnml_tutor.sandbox.start_signal import announce
 from hnml_tutor.transport import decode_argument, encode_value
@@ -93,11 +94,12 @@ def _run_call(module, call: dict, args: list, learner_file: str, seed: int | Non
     return outcome
 
 
-def run_job(folder: Path, nonce: str, start_fd: int) -> None:
+def run_job(folder: Path, nonce: str, start_fd: int, refused: tuple[str, ...] = ()) -> None:
     """Run the job in ``folder``, write ``result.json`` stamped with ``nonce``, and end this process.
 
     Everything before :func:`~hnml_tutor.sandbox.start_signal.announce` on ``start_fd`` is the tutor's
-    start-up; from there on it is the learner's time.
+    start-up; from there on it is the learner's time. ``refused`` names the limits the platform would not
+    set, passed on in that announcement.
     """
     job = json.loads((folder / "job.json").read_text())
     _private_places(folder)
@@ -113,7 +115,7 @@ def run_job(folder: Path, nonce: str, start_fd: int) -> None:
     except Exception as error:  # a broken input is the tutor's problem, never the learner's exit
         _finish(folder, {"nonce": nonce, "setup_error": f"{type(error).__name__}: {str(error)[:MAX_MESSAGE]}"})
     import_guard.install(job.get("forbidden_imports", ()), learner_file)
-    announce(start_fd)
+    announce(start_fd, refused)
     try:
         source = Path(learner_file).read_bytes().decode("utf-8")
         compile(source, learner_file, "exec")
@@ -154,9 +156,9 @@ def _finish(folder: Path, result: dict) -> None:
 def main(folder: Path, start_fd: int) -> None:
     """A cold child: set its own limits (it is still the tutor's code), then run the job."""
     job = json.loads((folder / "job.json").read_text())
-    apply_in_child(int(job["memory_mb"]))
-    run_job(folder, sys.stdin.readline().strip(), start_fd)
+    refused = apply_in_child(int(job["memory_mb"]))
+    run_job(folder, sys.stdin.readline().strip(), start_fd, refused)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), int(sys.argv[2]))
+    main(Path(sys.argv[1]), child_fd(sys.argv[2]))

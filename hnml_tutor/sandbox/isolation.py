@@ -28,7 +28,6 @@ from __future__ import annotations
 import atexit
 import functools
 import os
-import pwd
 import signal
 import shutil
 import subprocess
@@ -38,6 +37,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hnml_tutor.errors import TutorError
+
+try:
+    import pwd
+except ImportError:  # Windows: no accounts to switch to, so no ``user`` isolation
+    pwd = None
 
 BUBBLEWRAP = "bubblewrap"
 USER = "user"
@@ -95,6 +99,8 @@ def bubblewrap_problem() -> str:
 
 def learner_account() -> pwd.struct_passwd | None:
     """The unprivileged account learner code runs as in ``user`` isolation, if it exists."""
+    if pwd is None:
+        return None
     try:
         return pwd.getpwnam(os.environ.get(LEARNER_USER_VAR) or LEARNER_USER)
     except KeyError:
@@ -141,6 +147,13 @@ def resolve(explicit: str | None = None) -> str:
 def for_instructor(explicit: str | None) -> str:
     """The level instructor grading uses: never a quiet fall-back to process limits (it needs the opt-in)."""
     level = resolve(explicit or AUTO)
+    if level == PROCESS and requested_isolation(explicit or AUTO) != PROCESS and not sys.platform.startswith("linux"):
+        from hnml_tutor.sandbox.platform_support import platform_name
+
+        raise TutorError(f"On {platform_name()} learner code can only run with process limits: it cannot be sealed "
+                         "off (bubblewrap needs Linux), so it would run as you, with your files in reach.",
+                         "Grade on Linux with bubblewrap installed (a Linux machine or virtual machine), or pass "
+                         "`--isolation process` to grade here with process limits only.")
     if level == PROCESS and requested_isolation(explicit or AUTO) != PROCESS:
         raise TutorError(f"Learner code cannot be sealed off here: {bubblewrap_problem()}; and {user_problem()}.",
                          "Install bubblewrap, or pass `--isolation process` to grade with process limits only "

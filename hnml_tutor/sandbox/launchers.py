@@ -37,9 +37,11 @@ from pathlib import Path
 from typing import Protocol
 
 from hnml_tutor.backend import chosen_backend
+from hnml_tutor.sandbox import inherited_pipe
 from hnml_tutor.sandbox.isolation import (BUBBLEWRAP, PASSED_ENVIRONMENT, USER, Jail, hand_to_learner, learner_account,
                                           python_command, resolve, user_environment, user_jobs, user_runtime)
 from hnml_tutor.sandbox.memory import process_memory, process_tree, resident_memory
+from hnml_tutor.sandbox.tree_kill import PROCESS_GROUP, ProcessGroup, ProcessTree, hold, popen_options
 
 READY_TIMEOUT = 180.0  # importing TensorFlow on a busy two-core machine
 MAX_MESSAGE = 4096
@@ -67,8 +69,9 @@ class Launch:
 class ChildProcess(Protocol):
     """What the watcher needs of a started child, whichever launcher started it."""
 
-    pid: int  # also its process group: a child leads a session of its own
+    pid: int  # also its process group on POSIX: a child leads a session of its own
     lost: str  # why nothing it returned counts (its warm parent vanished), else ""
+    tree_kind: str  # how its whole tree is held for the kill (:mod:`~hnml_tutor.sandbox.tree_kill`)
 
     @property
     def returncode(self) -> int | None: ...
@@ -124,21 +127,21 @@ def _learner_environment(extra: dict[str, str] | None) -> dict[str, str]:
 
 
 def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    ProcessGroup(pid).kill()  # the warm parent and its children: Linux only
 
 
 class ColdProcess:
-    """A child started afresh: Popen, with the group kill the limits need."""
+    """A child started afresh: Popen, with its whole tree held for the kill the limits need
+    (:mod:`~hnml_tutor.sandbox.tree_kill`: a process group, or on Windows a job object)."""
 
     lost = ""
 
-    def __init__(self, popen: subprocess.Popen, jailed: bool = False) -> None:
+    def __init__(self, popen: subprocess.Popen, jailed: bool = False, tree: ProcessTree | None = None) -> None:
         self.popen = popen
         self.pid = popen.pid
         self.jailed = jailed
+        self.tree = tree or ProcessGroup(popen.pid)
+        self.tree_kind = self.tree.kind
 
     @property
     def returncode(self) -> int | None:
@@ -148,12 +151,14 @@ class ColdProcess:
         return code
 
     def poll(self) -> int | None:
-        self.popen.poll()
+        if self.popen.poll() is not None:
+            self.tree.close()
         return self.returncode
 
     def kill_group(self) -> None:
-        _kill_group(self.pid)
+        self.tree.kill()
         self.popen.wait()
+        self.tree.close()
 
     def memory(self) -> int:
         return resident_memory(self.pid)  # in a jail, orphans are adopted inside the tree that starts here
@@ -169,7 +174,7 @@ class ColdLauncher:
         return user_jobs() if self.isolation == USER else None
 
     def start(self, launch: Launch) -> ColdProcess:
-        args = [str(launch.folder), str(launch.start_fd)]
+        args = [str(launch.folder), inherited_pipe.child_argument(launch.start_fd)]
         jailed = self.isolation == BUBBLEWRAP
         env, account = _child_environment(launch.env), {}
         if jailed:
@@ -187,21 +192,22 @@ class ColdLauncher:
         with open(launch.output_path, "ab") as output:
             popen = subprocess.Popen(
                 command,
-                pass_fds=(launch.start_fd,),
                 stdin=subprocess.PIPE,
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 cwd=launch.cwd,
                 env=env,
-                start_new_session=True,  # the child sets its own limits before any learner code
+                **popen_options(),  # the child sets its own limits before any learner code
+                **inherited_pipe.popen_options(launch.start_fd),
                 **account,
             )
+        tree = hold(popen.pid, launch.memory_mb)
         try:
             popen.stdin.write((launch.nonce + "\n").encode())
             popen.stdin.close()
         except BrokenPipeError:
             pass
-        return ColdProcess(popen, jailed)
+        return ColdProcess(popen, jailed, tree)
 
     def close(self) -> None:
         pass
@@ -213,6 +219,8 @@ class WarmStartFailed(RuntimeError):
 
 class WarmProcess:
     """A child forked by the warm parent; its exit code arrives as a message from that parent."""
+
+    tree_kind = PROCESS_GROUP  # and the warm parent, a subreaper, ends whatever strays the run left
 
     def __init__(self, launcher: "WarmLauncher", pid: int, parent_pid: int) -> None:
         self.launcher = launcher

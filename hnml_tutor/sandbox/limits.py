@@ -3,21 +3,31 @@
 The watcher (:mod:`hnml_tutor.sandbox.watch`) enforces time, memory and output by looking; the limits set
 here are the floor under it for what looking cannot catch in time: a single huge allocation, a core dump,
 a file that fills the disk. Both launchers apply them the same way, in the child, before any learner code.
+
+Not every platform has them: Windows has no ``resource`` module at all (its floor is the job object of
+:mod:`~hnml_tutor.sandbox.tree_kill`), and macOS refuses to lower ``RLIMIT_AS``. Each limit is
+tried on its own; one the platform refuses is skipped — the watcher is then the only limit — and named in
+what :func:`apply_in_child` returns, so the tutor can say so (:mod:`~hnml_tutor.sandbox.platform_support`).
 """
 
 from __future__ import annotations
 
 import os
-import resource
 from dataclasses import dataclass
 
 from hnml_tutor.defaults import DEFAULT_MEMORY_MB
+
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None
 
 MIB = 1024 * 1024
 # TensorFlow maps several GiB of address space it never touches, so the address-space limit only stops
 # runaway single allocations; the real memory limit is enforced on resident memory by polling.
 ADDRESS_SPACE_HEADROOM = 12 * 1024 * MIB
 MAX_FILE_SIZE = 512 * MIB
+OS_LIMITS = ("RLIMIT_CORE", "RLIMIT_AS", "RLIMIT_FSIZE")
 
 
 @dataclass(frozen=True)
@@ -29,13 +39,35 @@ class Limits:
     output_bytes: int = 2 * MIB
 
 
-def apply_in_child(memory_mb: int) -> None:
-    """Runs in the child before the job: own session and process group, no core files, capped allocations."""
-    try:
-        os.setsid()
-    except OSError:
-        pass  # already leads a session of its own (started that way)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+def _wanted(memory_mb: int) -> dict[str, int]:
     address_space = memory_mb * MIB + ADDRESS_SPACE_HEADROOM
-    resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_SIZE, MAX_FILE_SIZE))
+    return {"RLIMIT_CORE": 0, "RLIMIT_AS": address_space, "RLIMIT_FSIZE": MAX_FILE_SIZE}
+
+
+def _set(name: str, value: int) -> bool:
+    """Set the soft and hard limit ``name`` to ``value`` (or to a lower hard limit already in force)."""
+    which = getattr(resource, name, None)
+    if which is None:
+        return False
+    try:
+        _, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)  # a stricter limit someone already set stays; raising it is not ours to do
+        resource.setrlimit(which, (value, value))
+    except (ValueError, OSError):  # macOS: "current limit exceeds maximum limit" for RLIMIT_AS
+        return False
+    return True
+
+
+def apply_in_child(memory_mb: int) -> tuple[str, ...]:
+    """Runs in the child before the job: its own session and process group where there are such things, no
+    core files, capped allocations and file sizes. Returns the limits this platform refused (``OS_LIMITS``
+    names); a Windows child is put in its job object by the launcher instead."""
+    if hasattr(os, "setsid"):
+        try:
+            os.setsid()
+        except OSError:
+            pass  # already leads a session of its own (started that way)
+    if resource is None:
+        return OS_LIMITS
+    return tuple(name for name, value in _wanted(memory_mb).items() if not _set(name, value))

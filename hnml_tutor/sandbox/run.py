@@ -16,6 +16,7 @@ from typing import Any, Callable
 from hnml_tutor.sandbox.fit_progress import SandboxProgress
 from hnml_tutor.captured_text import plain_text
 from hnml_tutor.job_files import is_plain_name
+from hnml_tutor.sandbox import platform_support
 from hnml_tutor.sandbox.isolation import USER, end_learner_processes
 from hnml_tutor.sandbox.launchers import ColdLauncher, Launch, Launcher
 from hnml_tutor.sandbox.limits import Limits
@@ -87,11 +88,17 @@ def _read_output(path: Path, cap: int) -> str:
         return plain_text(handle.read(cap).decode("utf-8", errors="replace"))
 
 
+# Signals that mean a crash, by name: Windows has none of SIGKILL, SIGBUS and SIGXFSZ.
+CRASH_SIGNALS = {getattr(signal, name) for name in ("SIGKILL", "SIGSEGV", "SIGABRT", "SIGBUS") if hasattr(signal, name)}
+# A Windows process that crashes ends with its NTSTATUS as exit code (0xC0000005 an access violation).
+WINDOWS_ERROR_CODES = 0xC0000000
+
+
 def _signal_reason(code: int) -> tuple[str, str]:
     signum = -code
-    if signum == signal.SIGXFSZ:
+    if signum == getattr(signal, "SIGXFSZ", None):
         return "output", "wrote a file larger than the sandbox allows"
-    if signum in (signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS):
+    if signum in CRASH_SIGNALS:
         name = signal.Signals(signum).name
         return "crashed", f"crashed with {name} (often a memory allocation that failed)"
     try:
@@ -214,6 +221,7 @@ def run(
         start_signal.close()
         if launcher.isolation == USER:
             end_learner_processes()  # whatever the run left, whichever process group or session it made
+    platform_support.observe(watched.started.refused if watched.started else (), process.tree_kind)
     run_result = SandboxRun(
         status=watched.status,
         reason=watched.reason,
@@ -231,6 +239,10 @@ def run(
         return run_result
     if process.returncode and process.returncode < 0:
         run_result.status, run_result.reason = _signal_reason(process.returncode)
+        return run_result
+    if process.returncode and process.returncode >= WINDOWS_ERROR_CODES:
+        run_result.status = "crashed"
+        run_result.reason = f"crashed with Windows error {process.returncode:#010x} (often a memory allocation that failed)"
         return run_result
     result = _read_result(folder / "result.json")
     if result is None or result.get("nonce") != nonce:

@@ -5,16 +5,19 @@ does first — starting Python, importing Keras (seconds cold, nothing warm) —
 nor the learner's memory. It travels on a pipe the launcher hands the
 child and the child closes before importing the learner's module, so everything on it was written by the
 tutor: learner code can neither add to it nor take it back (a file in the job folder could be rewritten).
+It also names the operating-system limits the platform refused the child
+(:func:`~hnml_tutor.sandbox.limits.apply_in_child`), so the tutor can say which guarantees are weaker here.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import select
 import time
 from dataclasses import dataclass
 
+from hnml_tutor.sandbox.inherited_pipe import readable
+from hnml_tutor.sandbox.limits import OS_LIMITS
 from hnml_tutor.sandbox.memory import process_memory
 
 MAX_MESSAGE = 512
@@ -26,11 +29,12 @@ class Started:
 
     at: float  # time.monotonic(): one system-wide clock, the same in child and watcher
     memory: int  # bytes, as :func:`~hnml_tutor.sandbox.memory.process_memory` counts them
+    refused: tuple[str, ...] = ()  # limits the platform refused the child (``limits.OS_LIMITS`` names)
 
 
-def announce(fd: int) -> None:
+def announce(fd: int, refused: tuple[str, ...] = ()) -> None:
     """In the child, right before learner code: send the message and close the pipe for good."""
-    message = {"at": time.monotonic(), "memory": process_memory(os.getpid())}
+    message = {"at": time.monotonic(), "memory": process_memory(os.getpid()), "refused": list(refused)}
     try:
         os.write(fd, json.dumps(message).encode() + b"\n")
     except OSError:
@@ -51,8 +55,7 @@ class StartSignal:
         if self._fd is None:
             time.sleep(timeout)
             return None
-        readable, _, _ = select.select([self._fd], [], [], timeout)
-        if not readable:
+        if not readable(self._fd, timeout):
             return None
         chunk = os.read(self._fd, MAX_MESSAGE)
         self._received += chunk
@@ -62,10 +65,11 @@ class StartSignal:
         try:
             message = json.loads(self._received)
             at, memory = float(message["at"]), int(message["memory"])
+            refused = tuple(name for name in message.get("refused", ()) if name in OS_LIMITS)
         except (ValueError, KeyError, TypeError):
             return None
         # The child's clock is the watcher's; the clamp only guards against nonsense.
-        return Started(at=min(max(at, launched), time.monotonic()), memory=max(memory, 0))
+        return Started(at=min(max(at, launched), time.monotonic()), memory=max(memory, 0), refused=refused)
 
     def close(self) -> None:
         if self._fd is not None:

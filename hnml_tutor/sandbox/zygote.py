@@ -49,16 +49,18 @@ JAILED = os.environ.get("HNML_TUTOR_JAILED") == "1"  # set by the jail: this pro
 MAX_MESSAGE = 4096
 
 
-def _become_child(job: dict, control: socket.socket) -> None:
-    """In the forked child: cut every tie to the parent, apply the limits, point output at the job's file."""
+def _become_child(job: dict, control: socket.socket) -> tuple[str, ...]:
+    """In the forked child: cut every tie to the parent, apply the limits, point output at the job's file.
+    Returns the limits the platform refused."""
     control.close()
-    apply_in_child(int(job["memory_mb"]))
+    refused = apply_in_child(int(job["memory_mb"]))
     _become_learner()
     os.chdir(job["cwd"])
     output = os.open(job["output"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(output, 1)
     os.dup2(output, 2)
     os.close(output)
+    return refused
 
 
 def _become_learner() -> None:
@@ -184,8 +186,8 @@ def main(control_fd: int) -> None:
         pid = os.fork()
         if pid == 0:
             try:
-                _become_child(job, control)
-                child.run_job(Path(job["folder"]), job["nonce"], start_fd)
+                refused = _become_child(job, control)
+                child.run_job(Path(job["folder"]), job["nonce"], start_fd, refused)
             finally:
                 os._exit(70)
         os.close(start_fd)
