@@ -231,7 +231,7 @@ def notebook(path: Path = typer.Argument(Path("hnml-tutor.ipynb"), help="Where t
                      "cells in order: each `%%exercise` cell saves your code and checks it.")
 
 
-data_app = typer.Typer(help="Where MNIST and Fashion-MNIST are, and putting them where your own Keras code finds them.")
+data_app = typer.Typer(help="Show where each data set was found; `data install` puts it where your own Keras code finds it.")
 app.add_typer(data_app, name="data")
 
 

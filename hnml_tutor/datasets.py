@@ -256,6 +256,13 @@ def load(name: str) -> Dataset:
 
 def load_data(name: str) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """``(x_train, y_train), (x_test, y_test)`` of ``name``, as ``keras.datasets.<name>.load_data()`` returns
-    them, from the tutor's offline sources: for a learner's own code where Keras' MNIST check cannot be met."""
+    them, from the tutor's offline sources: for a learner's own code where Keras' MNIST check cannot be met.
+
+    A learner's own script is not started by the tutor, so a relative ``HNML_TUTOR_DATA`` is resolved here by
+    the tutor's rule (:mod:`hnml_tutor.data_folder`), and finds the same folder ``hnml-tutor`` would.
+    """
+    from hnml_tutor.data_folder import pin  # not in the sandbox's runtime: there the variable is always absolute
+
+    pin()
     arrays = load_arrays(name)
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])

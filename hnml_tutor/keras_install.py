@@ -75,13 +75,15 @@ class Installed:
 
 def _put(dataset: str, target: Path, data: bytes, origin: str) -> Placed:
     """Write ``data`` at ``target`` atomically; an existing file is first copied next to it."""
-    backup = None
-    if os.path.lexists(target):
-        if target.is_symlink() or not target.is_file():
-            return Placed(dataset, target, SKIPPED, "left alone: it is not a regular file (a link or a folder); "
-                          "move it away and run `hnml-tutor data install` again")
-        backup = backup_file(target)
-    write_bytes_atomic(target, data)
+    if os.path.lexists(target) and (target.is_symlink() or not target.is_file()):
+        return Placed(dataset, target, SKIPPED, "left alone: it is not a regular file (a link or a folder); "
+                      "move it away and run `hnml-tutor data install` again")
+    try:
+        backup = backup_file(target) if os.path.lexists(target) else None
+        write_bytes_atomic(target, data)
+    except OSError as error:
+        return Placed(dataset, target, SKIPPED, f"could not write it ({error.strerror or error}): make the folder "
+                      "writable, or set KERAS_HOME to a folder you own (Keras reads the same variable)")
     if backup is not None:
         return Placed(dataset, target, REPLACED, f"the file there differed; replaced from {origin}", backup)
     return Placed(dataset, target, WRITTEN, f"from {origin}")
