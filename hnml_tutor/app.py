@@ -41,9 +41,12 @@ class Session:
 
 
 def open_session(workspace: Path | None = None) -> Session:
+    from hnml_tutor.data_folder import pin  # front ends that are not the CLI (notebooks) start here
+
     found = find_workspace(workspace)
     progress, warnings = load_progress(found)
-    return Session(load_curriculum(), found, progress, tuple(warnings))
+    data_problem = pin(found.root)
+    return Session(load_curriculum(), found, progress, (*warnings, *([str(data_problem)] if data_problem else [])))
 
 
 @dataclass(frozen=True)

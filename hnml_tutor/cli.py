@@ -123,9 +123,15 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    context: typer.Context,
     version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit."),
 ) -> None:
     """Learn the hands-on machine-learning workflow with Keras on MNIST and Fashion-MNIST, one graded step at a time."""
+    from hnml_tutor.data_folder import pin  # a relative HNML_TUTOR_DATA becomes absolute before anything starts
+
+    problem = pin()
+    if problem is not None and context.invoked_subcommand != "data":  # `data` shows it in full
+        _console(stderr=True).print(terminal.warnings([str(problem)]))
 
 
 @app.command()
@@ -244,6 +250,48 @@ def notebook(path: Path = typer.Argument(Path("hnml-tutor.ipynb"), help="Where t
     written = write_notebook(path, load_curriculum())
     _console().print(f"Wrote [bold]{terminal.display_path(written)}[/]. Open it in Jupyter or Colab and run the "
                      "cells in order: each `%%exercise` cell saves your code and checks it.")
+
+
+data_app = typer.Typer(help="Show where each data set was found; `data install` puts it where your own Keras code finds it.")
+app.add_typer(data_app, name="data")
+
+
+@data_app.callback(invoke_without_command=True)
+@friendly
+def data(
+    context: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print the status as JSON instead of a table."),
+    verify: bool = typer.Option(False, "--verify", help="Also hash the tutor's copies and Keras' files now (slower)."),
+) -> None:
+    """Show where each data set was found, and whether your own keras.datasets…load_data() works offline."""
+    if context.invoked_subcommand is not None:
+        return
+    from hnml_tutor.data_report import report
+    from hnml_tutor.render.data_view import data_report
+
+    found = report(verify=verify)
+    if as_json:
+        sys.stdout.write(json.dumps(found.to_dict(), indent=2) + "\n")
+    else:
+        _console().print(data_report(found))
+    if found.problem is not None:
+        raise typer.Exit(EXIT_USAGE)
+
+
+@data_app.command("install")
+@friendly
+def data_install(as_json: bool = typer.Option(False, "--json", help="Print what was done as JSON.")) -> None:
+    """Put the data where plain Keras finds it, so your own keras.datasets…load_data() works offline."""
+    from hnml_tutor.keras_install import SKIPPED, install
+    from hnml_tutor.render.data_view import install_report
+
+    installed = install()
+    if as_json:
+        sys.stdout.write(json.dumps(installed.to_dict(), indent=2) + "\n")
+    else:
+        _console().print(install_report(installed))
+    if any(placed.outcome == SKIPPED for placed in installed.files):
+        raise typer.Exit(EXIT_FAILED)
 
 
 dev_app = typer.Typer(help="For maintainers of the curriculum.", no_args_is_help=True)

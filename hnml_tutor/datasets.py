@@ -12,7 +12,8 @@ Whatever the source, the arrays are checked against the published SHA-256 checks
 foreign file is named instead of silently graded against. Decoded arrays are kept as ``.npy`` files in the
 tutor's cache, which makes every later load fast; they are checked against the same checksums on every
 load (30–60 ms per data set, almost all of it SHA-256), and a cached copy that differs is decoded again from its source. Nothing
-here imports TensorFlow unless the download fallback is reached.
+here imports TensorFlow unless the download fallback is reached. The names, checksums and places of the
+data sets live in :mod:`hnml_tutor.data_catalog`, which needs no NumPy.
 """
 
 from __future__ import annotations
@@ -29,38 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from hnml_tutor.cache import NotRegular, cache_dir, discard, note_rebuild, open_regular_file
+from hnml_tutor.data_catalog import (ARRAY_NAMES, CHECKSUMS, IDX_FILES, SHAPES, canonical_name, idx_folder_files,
+                                     keras_cache_dir, places)
 from hnml_tutor.errors import TutorError
-
-ARRAY_NAMES = ("x_train", "y_train", "x_test", "y_test")
-
-IDX_FILES = {
-    "x_train": "train-images-idx3-ubyte",
-    "y_train": "train-labels-idx1-ubyte",
-    "x_test": "t10k-images-idx3-ubyte",
-    "y_test": "t10k-labels-idx1-ubyte",
-}
-
-CHECKSUMS = {
-    "mnist": {
-        "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
-        "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
-        "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
-        "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
-    },
-    "fashion-mnist": {
-        "x_train": "2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012",
-        "x_test": "c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a",
-        "y_train": "657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7",
-        "y_test": "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9",
-    },
-}
-
-SHAPES = {  # both data sets: 60,000 training and 10,000 test images of 28×28 pixels
-    "x_train": (60000, 28, 28),
-    "y_train": (60000,),
-    "x_test": (10000, 28, 28),
-    "y_test": (10000,),
-}
 
 CLASS_NAMES = {
     "mnist": tuple(str(d) for d in range(10)),
@@ -69,8 +41,6 @@ CLASS_NAMES = {
         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
     ),
 }
-
-DEBIAN_DIR = Path("/usr/share/datasets")
 
 
 @dataclass(frozen=True)
@@ -86,13 +56,6 @@ class Dataset:
     @property
     def class_names(self) -> tuple[str, ...]:
         return CLASS_NAMES[self.name]
-
-
-def canonical_name(name: str) -> str:
-    key = name.lower().replace("_", "-")
-    if key not in CHECKSUMS:
-        raise TutorError(f"Unknown data set '{name}'.", "Use 'mnist' or 'fashion-mnist'.")
-    return key
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -124,21 +87,8 @@ def write_idx_folder(name: str, folder: Path) -> list[Path]:
     return written
 
 
-def _idx_folder_files(folder: Path) -> dict[str, Path] | None:
-    """The four IDX files in ``folder`` (``.gz`` or plain), or None when any is missing."""
-    found = {}
-    for key, stem in IDX_FILES.items():
-        for candidate in (folder / f"{stem}.gz", folder / stem):
-            if candidate.is_file():
-                found[key] = candidate
-                break
-        else:
-            return None
-    return found
-
-
 def _load_idx_folder(folder: Path) -> dict[str, np.ndarray] | None:
-    files = _idx_folder_files(folder)
+    files = idx_folder_files(folder)
     if files is None:
         return None
     return {key: read_idx(path) for key, path in files.items()}
@@ -149,12 +99,6 @@ def _load_npz(path: Path) -> dict[str, np.ndarray] | None:
         return None
     with np.load(path, allow_pickle=False) as archive:
         return {key: np.asarray(archive[key]) for key in ARRAY_NAMES}
-
-
-def keras_cache_dir() -> Path:
-    """Keras' dataset cache: ``$KERAS_HOME/datasets`` or ``~/.keras/datasets``."""
-    home = os.environ.get("KERAS_HOME") or str(Path.home() / ".keras")
-    return Path(home).expanduser() / "datasets"
 
 
 @dataclass(frozen=True)
@@ -174,21 +118,7 @@ class Source:
 
 def local_sources(name: str) -> list[Source]:
     """Every local place the data set may be, in the order they are tried."""
-    name = canonical_name(name)
-    sources: list[Source] = []
-    explicit = os.environ.get("HNML_TUTOR_DATA")
-    if explicit:
-        root = Path(explicit).expanduser()
-        sources.append(Source("HNML_TUTOR_DATA", root / name))
-        if name == "mnist":
-            sources.append(Source("HNML_TUTOR_DATA", root / "mnist.npz"))
-    keras_dir = keras_cache_dir()
-    if name == "mnist":
-        sources.append(Source("Keras' cache", keras_dir / "mnist.npz"))
-    else:
-        sources.append(Source("Keras' cache", keras_dir / "fashion-mnist"))
-    sources.append(Source("Debian's dataset package", DEBIAN_DIR / name))
-    return sources
+    return [Source(place.description, place.path) for place in places(name)]
 
 
 def _digest(array: np.ndarray) -> str:
@@ -322,3 +252,17 @@ def load(name: str) -> Dataset:
     """The data set ``name`` ('mnist' or 'fashion-mnist') as a :class:`Dataset`."""
     name = canonical_name(name)
     return Dataset(name=name, **load_arrays(name))
+
+
+def load_data(name: str) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """``(x_train, y_train), (x_test, y_test)`` of ``name``, as ``keras.datasets.<name>.load_data()`` returns
+    them, from the tutor's offline sources: for a learner's own code where Keras' MNIST check cannot be met.
+
+    A learner's own script is not started by the tutor, so a relative ``HNML_TUTOR_DATA`` is resolved here by
+    the tutor's rule (:mod:`hnml_tutor.data_folder`), and finds the same folder ``hnml-tutor`` would.
+    """
+    from hnml_tutor.data_folder import pin  # not in the sandbox's runtime: there the variable is always absolute
+
+    pin()
+    arrays = load_arrays(name)
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import SHARED_DATA
-from hnml_tutor import datasets
+from hnml_tutor import data_catalog, datasets
 from hnml_tutor.errors import TutorError
 
 
@@ -18,7 +18,7 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setenv("HNML_TUTOR_OFFLINE", "1")
     monkeypatch.delenv("HNML_TUTOR_DATA", raising=False)
-    monkeypatch.setattr(datasets, "DEBIAN_DIR", tmp_path / "debian")
+    monkeypatch.setattr(data_catalog, "DEBIAN_DIR", tmp_path / "debian")
     return tmp_path
 
 

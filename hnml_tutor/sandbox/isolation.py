@@ -63,8 +63,8 @@ SYSTEM_TREES = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "passwd", "group",
              "hosts", "alternatives", "mime.types", "os-release", "fonts")
 # The tutor modules that run inside the jail: the child and what it imports. Nothing that grades.
-RUNTIME_MODULES = ("__init__.py", "errors.py", "defaults.py", "atomic.py", "cache.py", "datasets.py", "transport.py",
-                   "job_files.py", "captured_text.py", "backend.py")
+RUNTIME_MODULES = ("__init__.py", "errors.py", "defaults.py", "atomic.py", "cache.py", "datasets.py", "data_catalog.py",
+                   "transport.py", "job_files.py", "captured_text.py", "backend.py")
 PASSED_ENVIRONMENT = ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "MPLBACKEND", "PYTHONUNBUFFERED",
                       "PYTHONDONTWRITEBYTECODE", "LANG", "LC_ALL", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                       "HNML_TUTOR_GRADING_RUN", "KERAS_BACKEND")
@@ -361,7 +361,7 @@ class Jail:
     def _data_binds() -> list[str]:
         """The data sets, read-only: the decoded cache, HNML_TUTOR_DATA and Keras' cache (public data only)."""
         from hnml_tutor.cache import cache_dir
-        from hnml_tutor.datasets import keras_cache_dir
+        from hnml_tutor.data_catalog import keras_cache_dir
 
         decoded = cache_dir() / "datasets"
         decoded.mkdir(parents=True, exist_ok=True)  # bound now, so data sets decoded later show up inside
