@@ -60,7 +60,9 @@ def _missing_file_report(exercise: Exercise, learner_file: Path) -> ExerciseRepo
 def quiet_tensorflow() -> None:
     """Keep the grader's own TensorFlow import off the learner's terminal (its start-up log lines), with the
     settings the sandbox gives learner code, so both compute alike."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from hnml_tutor.tensorflow_logs import quiet_start_up
+
+    quiet_start_up()
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
