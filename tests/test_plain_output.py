@@ -156,3 +156,17 @@ def test_the_decision(monkeypatch):
     assert not mode.animate(io.StringIO())  # colour is allowed there; redrawn frames are not
     with open(Path(__file__), encoding="utf-8") as not_a_terminal:
         assert not mode.animate(not_a_terminal)
+
+
+def test_no_spinner_frames_in_a_notebooks_shell_command(monkeypatch):
+    """``!hnml-tutor check`` in a notebook: FORCE_COLOR set, output a pipe. The live line draws no frame."""
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    out = io.StringIO()
+    console = Console(file=out)
+    assert console.is_terminal  # what Rich believes, and why it would otherwise animate
+    exercise = tutor.load_curriculum().resolve("05")
+    with terminal.live_check(console, exercise, 60) as live:
+        live.update(None)
+    assert out.getvalue() == ""
