@@ -25,7 +25,7 @@ from hnml_tutor import __version__, app as tutor
 from hnml_tutor.curriculum import load_curriculum
 from hnml_tutor.defaults import DEFAULT_MEMORY_MB, DEFAULT_SEED
 from hnml_tutor.errors import TutorError
-from hnml_tutor.render import terminal
+from hnml_tutor.render import mode as render_mode, terminal
 from hnml_tutor.workspace import DEFAULT_DIRNAME
 
 app = typer.Typer(
@@ -43,9 +43,8 @@ ExerciseArgument = typer.Argument(None, help="Exercise id or name: 2, 02 or prep
 
 
 def _console(stderr: bool = False) -> Console:
-    """A console bound to the stream in place now: grading redirects ``sys.stdout``/``sys.stderr`` while
-    pytest runs, and the live progress line must keep drawing on the learner's terminal meanwhile."""
-    return Console(file=sys.stderr if stderr else sys.stdout, highlight=False)
+    """A console bound to the stream in place now, plain or rich as :mod:`hnml_tutor.render.mode` decides."""
+    return render_mode.console(stderr)
 
 
 def _crash_log(error: BaseException) -> Path:
@@ -125,8 +124,11 @@ def _version(value: bool) -> None:
 def _root(
     context: typer.Context,
     version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit."),
+    plain: bool = typer.Option(False, "--plain", help="Output a screen reader can follow: words and 'label: value' "
+                               "lines, no boxes, pictures, colour or redrawn lines (also with NO_COLOR or TERM=dumb)."),
 ) -> None:
     """Learn the hands-on machine-learning workflow with Keras on MNIST and Fashion-MNIST, one graded step at a time."""
+    render_mode.choose_plain(plain)
     from hnml_tutor.data_folder import pin  # a relative HNML_TUTOR_DATA becomes absolute before anything starts
 
     problem = pin()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import base64
 import json
-import os
 from dataclasses import dataclass
 from html import escape as _escape
 from pathlib import Path
@@ -22,6 +21,7 @@ from hnml_tutor.atomic import write_bytes_atomic, write_text_atomic
 from hnml_tutor.errors import TutorError
 from hnml_tutor.render.html import NOTEBOOK_STYLE, checks_list, escape, learner_output, notes_list
 from hnml_tutor.results import CheckResult
+from hnml_tutor.tensorflow_logs import quiet_start_up
 from hnml_tutor.workspace import DEFAULT_DIRNAME, find_workspace
 
 BACKUP_DIRNAME = "notebook-backups"
@@ -210,7 +210,7 @@ def exercise_cell(line: str, cell: str) -> None:
 
 def load_ipython_extension(ipython) -> None:
     """``%load_ext hnml_tutor``: registers ``%%exercise``."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    quiet_start_up()
     ipython.register_magic_function(exercise_cell, magic_kind="cell", magic_name="exercise")
 
 

@@ -1,7 +1,8 @@
 """What the instructor sees while a class is graded: a live progress display, then a summary table.
 
 On a terminal the progress is a Rich bar naming what each worker is grading; elsewhere (CI logs, a
-redirect to a file) it is one plain line per finished learner, so the log still tells the story.
+redirect to a file, plain output for a screen reader) it is one plain line per finished learner, so the log
+still tells the story. In plain output the summary is one line per learner, ``label: value``, not a table.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rich.text import Text
 from hnml_tutor.classroom.gradebook import format_points, learner_total
 from hnml_tutor.classroom.outcome import Outcome
 from hnml_tutor.classroom.worker import Task
+from hnml_tutor.render.mode import animate, plain
 
 
 class GradingDisplay:
@@ -31,7 +33,7 @@ class GradingDisplay:
 
     def planned(self, tasks: int) -> None:
         """Known once the learners are found: how many exercises will be graded (the bar's length)."""
-        if self.console.is_terminal and tasks:
+        if animate(self.console.file) and tasks:
             self.progress = Progress(SpinnerColumn(), TextColumn("[bold]Grading[/]"), BarColumn(),
                                      MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
                                      console=self.console, transient=True)
@@ -68,6 +70,9 @@ class GradingDisplay:
 
 def render_summary(console: Console, exercise_ids: list[str], outcomes: dict[str, dict[str, Outcome]]) -> None:
     """One row per learner: points per exercise (red for zero), total, and why the first points were lost."""
+    if plain():
+        _plain_summary(console, exercise_ids, outcomes)
+        return
     table = Table(title="Gradebook", header_style="bold", show_lines=False)
     table.add_column("learner")
     for exercise_id in exercise_ids:
@@ -91,13 +96,34 @@ def render_summary(console: Console, exercise_ids: list[str], outcomes: dict[str
     console.print(table)
 
 
+def _plain_summary(console: Console, exercise_ids: list[str], outcomes: dict[str, dict[str, Outcome]]) -> None:
+    """The gradebook read aloud: per learner, each exercise's points, the total and the first problem."""
+    console.print(Text("Gradebook"))
+    for learner in sorted(outcomes):
+        mine = outcomes[learner]
+        points = ", ".join(f"{e}: {format_points(mine[e].points) if e in mine else 'not graded'}"
+                           for e in exercise_ids)
+        total, maximum = learner_total(list(mine.values()))
+        problem = next((f"{o.exercise_id}: {o.summary}" for o in (mine[e] for e in exercise_ids if e in mine)
+                        if not o.full_marks and o.summary), "")
+        line = f"{learner}: total {format_points(total)} of {format_points(maximum)}; {points}"
+        console.print(Text(line + (f"; first problem: {problem}" if problem else "")))
+
+
 def render_grader_errors(console: Console, outcomes: list[Outcome]) -> None:
     """The zeros that are hnml-tutor's fault, not the learners': named, so nobody hands them back as grades."""
-    lines = [f"• {o.learner} {o.exercise_id}: {o.grader_error}" for o in sorted(outcomes, key=lambda o: (o.learner, o.exercise_id))]
+    ordered = sorted(outcomes, key=lambda o: (o.learner, o.exercise_id))
+    title = f"{len(outcomes)} exercise(s) not graded because of an error in hnml-tutor"
+    explanation = ("The grader itself broke on these (twice), so their points say nothing about the learners' code. "
+                   "The worker logs in OUT/.hnml-grade/logs/ have the details. Run the same command with --resume "
+                   "to grade only these again.")
+    if plain():
+        console.print(Text("\n".join([f"{title}:", *(f"{o.learner} {o.exercise_id}: {o.grader_error}" for o in ordered),
+                                      explanation])))
+        return
+    lines = [f"• {o.learner} {o.exercise_id}: {o.grader_error}" for o in ordered]
     console.print(Panel(
-        Text("\n".join(lines) + "\n\nThe grader itself broke on these (twice), so their points say nothing about "
-             "the learners' code. The worker logs in OUT/.hnml-grade/logs/ have the details. Run the same command "
-             "with --resume to grade only these again."),  # Text, not markup: the errors may hold brackets
-        title=f"{len(outcomes)} exercise(s) not graded because of an error in hnml-tutor",
+        Text("\n".join(lines) + "\n\n" + explanation),  # Text, not markup: the errors may hold brackets
+        title=title,
         border_style="red",
     ))

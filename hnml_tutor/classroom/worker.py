@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hnml_tutor.classroom.outcome import Outcome
+from hnml_tutor.tensorflow_logs import quiet_start_up
 
 # Every process started on behalf of a grading run carries this variable, so strays can be found and stopped.
 RUN_MARKER = "HNML_TUTOR_GRADING_RUN"
@@ -102,7 +103,7 @@ def serve(connection, scratch: str, log_path: str, marker: str) -> None:
     _quiet(Path(log_path))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle; it stops the workers
     os.environ[RUN_MARKER] = marker
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    quiet_start_up()
     os.environ["TMPDIR"] = scratch
     tempfile.tempdir = None  # pick up TMPDIR: sandbox job folders then live inside the run's scratch folder
     from hnml_tutor.sandbox import WarmLauncher

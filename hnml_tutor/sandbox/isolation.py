@@ -64,7 +64,7 @@ ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch
              "hosts", "alternatives", "mime.types", "os-release", "fonts")
 # The tutor modules that run inside the jail: the child and what it imports. Nothing that grades.
 RUNTIME_MODULES = ("__init__.py", "errors.py", "defaults.py", "atomic.py", "cache.py", "datasets.py", "data_catalog.py",
-                   "transport.py", "job_files.py", "captured_text.py", "backend.py")
+                   "transport.py", "job_files.py", "captured_text.py", "backend.py", "tensorflow_logs.py")
 PASSED_ENVIRONMENT = ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "MPLBACKEND", "PYTHONUNBUFFERED",
                       "PYTHONDONTWRITEBYTECODE", "LANG", "LC_ALL", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                       "HNML_TUTOR_GRADING_RUN", "KERAS_BACKEND")

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from hnml_tutor.sandbox import fit_progress
+from hnml_tutor.tensorflow_logs import quiet_start_up
 
 _installed = False
 _progress_folder: Path | None = None
@@ -23,6 +24,7 @@ def install() -> None:
     """Import Keras and apply every hook, once per process (a forked child inherits its parent's)."""
     global _installed
     if not _installed:
+        quiet_start_up()  # the import is the tutor's work: its log lines are not the learner's output
         install_offline_datasets()
         _report_fit_progress()
         _installed = True

@@ -103,7 +103,6 @@ def _child_environment(extra: dict[str, str] | None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         TF_CPP_MIN_LOG_LEVEL="3",
-        TF_ENABLE_ONEDNN_OPTS=env.get("TF_ENABLE_ONEDNN_OPTS", "0"),
         MPLBACKEND="Agg",
         PYTHONUNBUFFERED="1",
         PYTHONDONTWRITEBYTECODE="1",
