@@ -214,7 +214,7 @@ def try_out(
     and nothing is recorded. Sandboxed and limited exactly as ``check`` is."""
     from hnml_tutor.graders.tryout import try_exercise
     from hnml_tutor.sandbox import ColdLauncher, Limits
-    from hnml_tutor.sandbox.isolation import fallback_note
+    from hnml_tutor.sandbox.platform_support import notes_once
 
     session = session or open_session(workspace)
     chosen = session.pick(query)
@@ -227,8 +227,7 @@ def try_out(
     launcher = ColdLauncher()
     tryout = try_exercise(chosen, learner_file, limits=Limits(time_limit=time_limit or chosen.time_limit),
                           launcher=launcher, on_progress=on_progress)
-    note = fallback_note(launcher.isolation)
-    return TriedOut(tryout, (*session.warnings, *([note] if note else [])))
+    return TriedOut(tryout, (*session.warnings, *notes_once(launcher.isolation)))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from hnml_tutor.render.mode import plain
 from hnml_tutor.render.terminal import error, inline_code
 
 if TYPE_CHECKING:
@@ -51,8 +52,24 @@ def _data_folder_line(report: "DataReport") -> Text | None:
                          f" (relative to {folder.basis})")
 
 
+def _plain_rows(report: "DataReport") -> list[RenderableType]:
+    """The table as ``label: value`` lines, one data set after the other, for --plain."""
+    rows: list[RenderableType] = []
+    for status in report.datasets:
+        keras = ("works: " if status.keras == "ready" else "does not work: ") + status.keras_note
+        source = _source_cell(status).plain.replace("\n", ", ")
+        rows.append(Text("\n".join([f"{status.name}:", f"  the tutor reads it from: {source}",
+                                     f"  tutor's copy: {CACHE_TEXT[status.cache][0]}",
+                                     f"  your own Keras, offline: {keras}"])))
+    return rows
+
+
 def data_report(report: "DataReport") -> RenderableType:
     """The table of both data sets, how HNML_TUTOR_DATA was understood, and what to do about a problem."""
+    if plain():
+        parts: list[RenderableType] = [Text("Data sets"), *_plain_rows(report),
+                                       Text(f"Your own Keras reads: {report.keras_dir}")]
+        return Group(*_report_tail(report, parts))
     table = Table(title="Data sets", title_style="bold")
     table.add_column("data set", no_wrap=True)
     table.add_column("the tutor reads it from", overflow="fold")
@@ -61,7 +78,11 @@ def data_report(report: "DataReport") -> RenderableType:
     for status in report.datasets:
         text, style = CACHE_TEXT[status.cache]
         table.add_row(status.name, _source_cell(status), Text(text, style=style), _keras_cell(status))
-    parts: list[RenderableType] = [table, Text.assemble("Your own Keras reads: ", (str(report.keras_dir), "bold"))]
+    parts = [table, Text.assemble("Your own Keras reads: ", (str(report.keras_dir), "bold"))]
+    return Group(*_report_tail(report, parts))
+
+
+def _report_tail(report: "DataReport", parts: list[RenderableType]) -> list[RenderableType]:
     line = _data_folder_line(report)
     if line is not None:
         parts.append(line)
@@ -70,7 +91,7 @@ def data_report(report: "DataReport") -> RenderableType:
         parts.append(inline_code("To make your own `keras.datasets…load_data()` work offline: `hnml-tutor data install`"))
     if report.problem is not None:
         parts.append(error(report.problem))
-    return Group(*parts)
+    return parts
 
 
 def install_report(installed: "Installed") -> RenderableType:

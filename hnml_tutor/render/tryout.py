@@ -12,7 +12,8 @@ from rich.panel import Panel
 from rich.text import Text
 
 from hnml_tutor.captured_text import plain_text
-from hnml_tutor.render.terminal import FEEDBACK_STYLES, inline_code
+from hnml_tutor.render.mode import plain
+from hnml_tutor.render.terminal import FEEDBACK_STYLES, inline_code, plain_lines
 
 if TYPE_CHECKING:
     from hnml_tutor.app import TriedOut
@@ -45,13 +46,19 @@ def _call_and_arguments(call: "TriedCall") -> list[RenderableType]:
 def _call(call: "TriedCall", *, repeated: bool = False) -> RenderableType:
     parts = _call_and_arguments(call)
     if repeated:  # the TODO still there, an import error, a time-out: every call fails alike
-        parts.append(Text.assemble(INDENT, ("✗ the same as above", "red")))
+        parts.append(Text(f"{INDENT}raised: the same as above") if plain()
+                     else Text.assemble(INDENT, ("✗ the same as above", "red")))
         return Group(*parts)
     if call.returned:
         verb = "is" if call.constant else "returned"
-        parts.append(Text.assemble(INDENT, (f"→ {verb} ", "green"), call.result))
+        parts.append(Text(f"{INDENT}{verb}: {call.result}") if plain()
+                     else Text.assemble(INDENT, (f"→ {verb} ", "green"), call.result))
         if call.details:
             parts.append(_indented(call.details, "dim"))
+        return Group(*parts)
+    if plain():
+        parts.append(plain_lines(f"{INDENT}raised: {call.result}", f"{INDENT}hint: {call.hint}" if call.hint else None,
+                                 f"{INDENT}details:\n{call.details}" if call.details else None))
         return Group(*parts)
     failure: list[RenderableType] = [Text(call.result)]
     if call.hint:
@@ -79,7 +86,10 @@ def tryout(tried: "TriedOut") -> RenderableType:
         lines = printed.splitlines()
         shown = lines[-MAX_OUTPUT_LINES:]
         title = "your code printed" + (f" (last {MAX_OUTPUT_LINES} of {len(lines)} lines)" if len(lines) > len(shown) else "")
-        parts.append(Panel(Text("\n".join(shown)), title=title, title_align="left", border_style="dim"))
+        if plain():
+            parts.append(plain_lines(f"{title[0].upper()}{title[1:]}:", *shown, "End of what your code printed."))
+        else:
+            parts.append(Panel(Text("\n".join(shown)), title=title, title_align="left", border_style="dim"))
     else:
         parts.append(Text("Your code printed nothing.", style="dim"))
     parts.append(Text.assemble(f"Ran in {run.duration:.1f} s. Nothing was graded or recorded: ",
