@@ -295,3 +295,20 @@ def test_user_isolation_runs_learner_code_as_the_unprivileged_account(tmp_path, 
     assert result.ok, (result.status, result.reason, result.output)
     assert result.call("probe").value == {"uid": 65534, "images": [10000, 28, 28], "reached": []}
     assert _alive_with(f"{private}-marker") == []
+
+
+def test_a_python_installed_under_tmp_is_seen_inside_the_jail(tmp_path, monkeypatch):
+    """The jail's /tmp is a fresh tmpfs; a venv made under /tmp (its Python and packages) must stay bound on top
+    of it, or the child cannot even start ("bwrap: execvp …/bin/python: No such file or directory")."""
+    from hnml_tutor.sandbox import isolation
+
+    venv = tmp_path / "a-venv-under-tmp"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "marker").write_text("the venv's own file\n")
+    assert str(venv).startswith("/tmp/")
+    trees = isolation._python_trees()
+    monkeypatch.setattr(isolation, "_python_trees", lambda: [*trees, venv])
+    command = isolation.Jail(writable=()).command(["/bin/cat", str(venv / "bin" / "marker")])
+    done = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "the venv's own file\n"

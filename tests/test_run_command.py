@@ -63,6 +63,11 @@ def test_run_shows_what_the_learner_returned_and_printed_without_a_verdict(works
     assert "→ returned the number 0.5" in text
     assert "not finite" in text  # the overflow batch's NaNs, described as any value is
     assert "passed" not in text and "✗" not in text  # no checks, no verdict
+    plain = runner.invoke(app, ["--plain", "run", "14", "--workspace", str(workspace)])
+    assert plain.exit_code == 0, plain.output
+    assert "returned: float64 array of shape (6, 4)" in plain.output
+    assert "Your code printed:" in plain.output and "softmax got (1, 5)" in plain.output
+    assert not re.search(r"[\u2500-\u259f→✗\x1b]", plain.output)  # no boxes, arrows, crosses or escape codes
 
 
 def test_run_keeps_the_time_limit_and_says_why_the_calls_did_not_return(workspace):

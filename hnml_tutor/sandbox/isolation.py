@@ -329,6 +329,8 @@ class Jail:
                 args += ["--ro-bind", str(host), str(host)]
         for name in ETC_FILES:
             args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+        # A fresh /proc, /dev and /tmp first: a Python installed under /tmp (a venv made there) is bound on top.
+        args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
         bound = [Path("/usr")]
         for tree in _python_trees():
             if not _inside(tree, bound):
@@ -337,7 +339,6 @@ class Jail:
         for secret in [*_secret_paths(), *(Path(os.path.realpath(p)) for p in self.hidden)]:
             if _inside(secret, bound):
                 args += ["--tmpfs", str(secret), "--remount-ro", str(secret)]
-        args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
         args += ["--ro-bind", str(staged_runtime()), RUNTIME]
         args += self._data_binds()
         for folder in self.writable:
