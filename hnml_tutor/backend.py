@@ -62,9 +62,13 @@ def missing_backend() -> TutorError | None:
     if importlib.util.find_spec(package) is not None:
         return None
     chosen = "" if source == "Keras' default" else f" (chosen by {source})"
+    others = [name for name, module in PACKAGES.items()
+              if name not in (backend, "numpy") and importlib.util.find_spec(module) is not None]
+    instead = f" Or use {others[0]}, which is installed: `export KERAS_BACKEND={others[0]}`." if others else ""
     return TutorError(
         f"Keras needs a backend to run your models, and {backend}{chosen} is not installed.",
-        f"Install it in this environment: {INSTALL[backend]}. Exercises 14–16 (NumPy only) need no backend.",
+        f"Install it in this environment: {INSTALL[backend]}.{instead} Exercises 14–16 (NumPy only) need no "
+        "backend.",
     )
 
 

@@ -62,3 +62,10 @@ def test_check_without_a_backend_stops_before_grading_and_numpy_exercises_still_
     assert "Traceback" not in result.output
     numpy_only = runner.invoke(app, ["check", "14", "--workspace", str(tmp_path / "ws")])
     assert numpy_only.exit_code == 1 and "softmax" in numpy_only.output  # graded: the untouched stub fails
+
+
+def test_no_tensorflow_but_jax_installed_suggests_switching(keras_home, monkeypatch):
+    monkeypatch.setattr(backend.importlib.util, "find_spec", lambda name: object() if name == "jax" else None)
+    problem = backend.missing_backend()
+    assert "tensorflow is not installed" in problem.problem
+    assert "Or use jax, which is installed: `export KERAS_BACKEND=jax`" in problem.fix
