@@ -79,13 +79,15 @@ def test_run_keeps_the_time_limit_and_says_why_the_calls_did_not_return(workspac
     assert "time limit" in text and "the same as above" in text
 
 
-def test_run_describes_a_returned_model(workspace):
-    shutil.copy(CURRICULUM.resolve("03").solution_path, workspace / "exercises" / "03_build.py")
-    result = runner.invoke(app, ["run", "03", "--workspace", str(workspace)])
+def test_run_describes_a_returned_model_and_a_written_file(workspace):
+    shutil.copy(CURRICULUM.resolve("13").solution_path, workspace / "exercises" / "13_save_load.py")
+    result = runner.invoke(app, ["run", "13", "--workspace", str(workspace)])
     assert result.exit_code == 0, result.output
     text = flat(result.output)
-    assert "build_model()" in text and "→ returned a Keras model" in text
-    assert "Flatten → Dense(128, relu) → Dense(10" in text and "not compiled" in text
+    assert "load_model(path)" in text and "a copy of the grader's" in text and "→ returned a Keras model" in text
+    assert "Flatten → Dense(128, relu) → Dense(10" in text and "compiled: Adam" in text
+    assert "save_model(model, path)" in text and "→ returned None and wrote model.keras: a file of" in text
+    assert "forget" not in text  # a function that writes a file is not asked where its return went
 
 
 def test_every_stub_run_by_hand_says_how_to_try_it():

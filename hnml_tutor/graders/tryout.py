@@ -29,7 +29,7 @@ from hnml_tutor.graders.common import expect_ran
 from hnml_tutor.graders.plugin import GradingContext, GradingPlugin
 from hnml_tutor.graders.runner import GraderBroken, pytest_options, quiet_tensorflow
 from hnml_tutor.graders.vocabulary import CheckFailed, describe
-from hnml_tutor.transport import InputFile, ModelFile, OutputPath, Reference
+from hnml_tutor.transport import InputFile, ModelFile, OutputPath, Reference, written_file
 
 SHOWN_VALUES = 24  # an array this small is shown whole, so a learner can read their softmax row by row
 REFERENCE_NAMES = {
@@ -132,8 +132,18 @@ def _tried(call: sandbox.Call, occurrence: int, run: sandbox.SandboxRun, exercis
     except CheckFailed as failed:
         return TriedCall(call.function, arguments, call.constant, False, failed.rationale, failed.details or "",
                          failed.hint or "")
+    written = [_written(run, argument) for argument in call.args if isinstance(argument, OutputPath)]
+    if value is None and written:  # a function that writes a file has nothing to return
+        return TriedCall(call.function, arguments, call.constant, True, "None", "\n".join(written))
     result, details = describe_result(value)
-    return TriedCall(call.function, arguments, call.constant, True, result, details)
+    return TriedCall(call.function, arguments, call.constant, True, result, "\n".join([details, *written]).strip())
+
+
+def _written(run: sandbox.SandboxRun, output: OutputPath) -> str:
+    """What the call left at the path it was given to write to."""
+    if run.folder is None:
+        return ""
+    return f"and wrote {output.name}: {describe(written_file(run.folder, output))}"
 
 
 def try_exercise(exercise: Exercise, learner_file: Path, *, limits: sandbox.Limits | None = None,
