@@ -31,7 +31,7 @@ from hnml_tutor.graders.runner import GraderBroken, pytest_options, quiet_tensor
 from hnml_tutor.graders.vocabulary import CheckFailed, describe
 from hnml_tutor.transport import InputFile, ModelFile, OutputPath, Reference, written_file
 
-SHOWN_VALUES = 24  # an array this small is shown whole, so a learner can read their softmax row by row
+SHOWN_VALUES = 100  # an array this small is shown whole: a softmax row by row, a 10×10 confusion matrix
 REFERENCE_NAMES = {
     "mlp/compiled": "the grader's compiled model (step 04's network, untrained)",
     "mnist/dropout-mlp": "the grader's dropout network",
