@@ -14,7 +14,7 @@ import signal
 import sys
 import time
 import traceback
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator, Optional
 
@@ -322,20 +322,35 @@ def dev_check(
         launchers["warm"] = starter
     err = _console(stderr=True)
     try:
-        with tempfile.TemporaryDirectory(prefix="hnml-dev-check-") as plots, err.status("Checking the curriculum…") as status:
-            audits = dev.check_curriculum(curriculum, launchers, Path(plots), chosen,
-                                          on_exercise=lambda e: status.update(f"Checking {e.id} · {e.title}…"))
+        # A spinner only where a line may be redrawn; elsewhere one line per exercise, as it starts.
+        status = err.status("Checking the curriculum…") if render_mode.animate(err.file) else None
+
+        def starting(exercise) -> None:
+            text = f"Checking {exercise.id} · {exercise.title}…"
+            if status is not None:
+                status.update(text)
+            else:
+                err.print(text)
+
+        with tempfile.TemporaryDirectory(prefix="hnml-dev-check-") as plots, status or nullcontext():
+            audits = dev.check_curriculum(curriculum, launchers, Path(plots), chosen, on_exercise=starting)
     finally:
         if starter is not None:
             starter.close()
-    table = Table(title="hnml-tutor dev check", title_style="bold")
-    for column in ("id", "exercise", "launchers", "result"):
-        table.add_column(column)
-    for audit in audits:
-        verdict = "[green]✓ consistent[/]" if audit.ok else "[red]" + "\n".join(f"✗ {p}" for p in audit.problems) + "[/]"
-        table.add_row(audit.exercise.id, audit.exercise.title, ", ".join(audit.checked) or "–", verdict)
     console = _console()
-    console.print(table)
+    if render_mode.plain():
+        for audit in audits:
+            launched = ", ".join(audit.checked) or "no launcher"
+            verdict = "consistent" if audit.ok else "PROBLEMS: " + "; ".join(audit.problems)
+            console.print(f"{audit.exercise.id} {audit.exercise.title} ({launched}): {verdict}", markup=False)
+    else:
+        table = Table(title="hnml-tutor dev check", title_style="bold")
+        for column in ("id", "exercise", "launchers", "result"):
+            table.add_column(column)
+        for audit in audits:
+            verdict = "[green]✓ consistent[/]" if audit.ok else "[red]" + "\n".join(f"✗ {p}" for p in audit.problems) + "[/]"
+            table.add_row(audit.exercise.id, audit.exercise.title, ", ".join(audit.checked) or "–", verdict)
+        console.print(table)
     broken = [audit for audit in audits if not audit.ok]
     console.print(f"{len(audits) - len(broken)} of {len(audits)} exercise(s) consistent.")
     if broken:

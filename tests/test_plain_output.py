@@ -8,6 +8,7 @@ codes even into CliRunner's pipe, so these assertions can fail.
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 
@@ -170,3 +171,23 @@ def test_no_spinner_frames_in_a_notebooks_shell_command(monkeypatch):
     with terminal.live_check(console, exercise, 60) as live:
         live.update(None)
     assert out.getvalue() == ""
+
+
+def test_a_notebook_kernel_is_recognised_whatever_isatty_says(monkeypatch):
+    """IPython runs a cell's ``!hnml-tutor check`` on a pseudo-terminal, so isatty() is true there; the
+    kernel's environment is what tells (found in a real trial: spinner frames piled up in the cell)."""
+
+    class PseudoTerminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for name in ("JPY_PARENT_PID", "MPLBACKEND", "NO_COLOR", "TERM"):
+        monkeypatch.delenv(name, raising=False)
+    for name in [name for name in os.environ if name.startswith("COLAB_")]:
+        monkeypatch.delenv(name)
+    assert mode.animate(PseudoTerminal())  # a real terminal, as far as anything can tell
+    for name, value in (("JPY_PARENT_PID", "4242"), ("MPLBACKEND", "module://matplotlib_inline.backend_inline"),
+                        ("COLAB_RELEASE_TAG", "release-colab")):
+        monkeypatch.setenv(name, value)
+        assert mode.in_notebook_kernel() and not mode.animate(PseudoTerminal()), name
+        monkeypatch.delenv(name)

@@ -44,14 +44,29 @@ def console(stderr: bool = False) -> Console:
     return Console(file=stream, highlight=False)
 
 
+def in_notebook_kernel(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether this process was started from a Jupyter or Colab kernel (``!hnml-tutor check`` in a cell).
+
+    IPython runs a cell's ``!command`` on a pseudo-terminal, so the command's output *is* a terminal as far
+    as ``isatty`` can tell, and every redrawn frame would pile up in the cell. The kernel's environment gives
+    it away: Jupyter sets ``JPY_PARENT_PID`` for the kernel, ipykernel points ``MPLBACKEND`` at its inline
+    backend, and Colab sets ``COLAB_*`` variables; each is inherited by the commands a cell runs.
+    """
+    environ = os.environ if environ is None else environ
+    return (bool(environ.get("JPY_PARENT_PID"))
+            or environ.get("MPLBACKEND", "").startswith(("module://matplotlib_inline", "module://ipykernel"))
+            or any(name.startswith("COLAB_") for name in environ))
+
+
 def animate(stream: TextIO) -> bool:
     """May a line be redrawn in place on ``stream`` (a spinner, a live progress line)?
 
-    Only on a real terminal and never in plain mode. ``FORCE_COLOR``, which ipykernel sets for every
-    process a notebook starts (``!hnml-tutor check`` included), asks for colour, not for a terminal:
-    redrawn frames would pile up in the cell's output, so it does not count here.
+    Only on a real terminal, never in plain mode, and never under a notebook kernel
+    (:func:`in_notebook_kernel`). ``FORCE_COLOR``, which ipykernel sets for every process a notebook starts,
+    asks for colour, not for a terminal: redrawn frames would pile up in the cell's output, so it does not
+    count here either.
     """
-    if plain():
+    if plain() or in_notebook_kernel():
         return False
     try:
         return stream.isatty()
