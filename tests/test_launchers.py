@@ -1,13 +1,15 @@
 """Cold and warm launchers mean the same thing: the same limits, measured from the same moment, the same way."""
 
+import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
 from hnml_tutor import sandbox
-from hnml_tutor.sandbox import Call, ColdLauncher, Limits, SandboxStartFailed, WarmLauncher
+from hnml_tutor.sandbox import Call, ColdLauncher, Limits, SandboxStartFailed, WarmLauncher, cleanup, run
 from hnml_tutor.sandbox.launchers import ColdProcess
 
 
@@ -222,3 +224,34 @@ def test_numpy_runs_its_matrix_products_on_one_thread(tmp_path, launcher):
             return os.environ.get("OPENBLAS_NUM_THREADS")
         """, [Call("threads")], launcher)
     assert result.ok and result.call("threads").value == "1"
+
+
+def test_a_process_the_code_started_ends_with_a_run_that_ends_normally_without_a_jail(tmp_path):
+    """Process-only isolation (Linux without bubblewrap, macOS): no PID namespace ends what the learner's code
+    started, so the launcher kills the child's process group when the child ends on its own (found in a
+    review: a `sleep` the function started outlived the run)."""
+    marker = f"{1000 + os.getpid() % 1000}.{time.monotonic_ns() % 997}"
+    source = tmp_path / "starts.py"
+    source.write_text(textwrap.dedent(f"""
+        import subprocess
+
+        def start():
+            subprocess.Popen(["sleep", "{marker}"])
+            return 1
+        """))
+    result = run(source, (Call("start"),), Limits(time_limit=30), launcher=ColdLauncher("process"))
+    cleanup(result)
+    assert result.ok and result.call("start").value == 1, (result.status, result.reason, result.output)
+    deadline = time.monotonic() + 5
+    while _sleeping(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _sleeping(marker)
+
+
+def _sleeping(marker: str) -> bool:
+    import psutil
+
+    for process in psutil.process_iter(["cmdline"]):
+        if process.info["cmdline"] == ["sleep", marker]:
+            return True
+    return False

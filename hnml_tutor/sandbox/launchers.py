@@ -129,6 +129,16 @@ def _kill_group(pid: int) -> None:
     ProcessGroup(pid).kill()  # the warm parent and its children: Linux only
 
 
+def _ended_unreaped(pid: int) -> bool:
+    """Whether child ``pid`` has ended, without reaping it (POSIX; on Windows a job object ends the tree)."""
+    if not hasattr(os, "waitid"):
+        return False
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except (ChildProcessError, OSError):
+        return False
+
+
 class ColdProcess:
     """A child started afresh: Popen, with its whole tree held for the kill the limits need
     (:mod:`~hnml_tutor.sandbox.tree_kill`: a process group, or on Windows a job object)."""
@@ -150,6 +160,11 @@ class ColdProcess:
         return code
 
     def poll(self) -> int | None:
+        if self.popen.returncode is None and _ended_unreaped(self.pid):
+            # The child ended on its own. Its zombie still holds its process group's id, so the group can be
+            # killed without risk of reaching a process that reused the id: whatever it started (outside a
+            # jail, where nothing else would end it) does not outlive the run.
+            self.tree.kill()
         if self.popen.poll() is not None:
             self.tree.close()
         return self.returncode

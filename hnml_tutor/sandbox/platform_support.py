@@ -55,7 +55,7 @@ def note(platform: str, refused: set[str], tree_kinds: set[str]) -> str:
         parts.append("A process your code starts is stopped with it only while its parent still runs; one "
                      "left behind may keep running (end it in the Task Manager).")
     elif not linux:
-        parts.append("Processes your code starts are stopped with it.")
+        parts.append("Processes your code starts are stopped with it (unless they start a session of their own).")
     if linux and not parts:
         return ""
     return " ".join(parts)

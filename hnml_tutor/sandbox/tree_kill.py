@@ -4,7 +4,9 @@ A learner's code can start processes of its own (``subprocess``, ``multiprocessi
 — its own end, a limit, Ctrl-C — none of them may keep running. How a cold child's tree is held together:
 
 * POSIX (Linux, macOS): the child leads a process group of its own (``start_new_session``), and one
-  ``killpg`` reaches every process in it that did not leave it on purpose (``setsid``).
+  ``killpg`` reaches every process in it that did not leave it on purpose (``setsid``). When the child ends
+  on its own, the group is killed before the child is reaped (``ColdProcess.poll``), so the id cannot have
+  been reused by then.
 * Windows: the child is put in a *job object* as soon as it exists. ``TerminateJobObject`` ends every
   process in the job, orphans included, and ``JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`` ends them too when the
   tutor closes the job or dies itself. The job also caps the tree's committed memory
