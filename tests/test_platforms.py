@@ -383,7 +383,7 @@ def test_the_notes_say_what_is_weaker_on_each_platform():
     assert note("darwin", set(), set()) == ""  # no run yet: nothing known
     mac = note("darwin", {"RLIMIT_AS"}, {tree_kill.PROCESS_GROUP})
     assert "On macOS your code runs as you, with your files in reach" in mac
-    assert "memory limit is kept by watching" in mac and "stopped with it." in mac
+    assert "memory limit is kept by watching" in mac and "stopped with it (unless they start a session of their own)." in mac
     windows = note("win32", set(limits.OS_LIMITS), {tree_kill.JOB_OBJECT})
     assert "On Windows" in windows and "no size limit" in windows and "Task Manager" not in windows
     escaped = note("win32", set(limits.OS_LIMITS), {tree_kill.JOB_OBJECT, tree_kill.DESCENDANTS})
