@@ -31,3 +31,49 @@ def test_a_failed_import_shows_everything(capfd):
         os.write(2, START_UP)
         raise ImportError("libcudart.so: cannot open shared object file")
     assert capfd.readouterr().err.encode() == START_UP
+
+
+def test_other_threads_output_goes_through_while_the_import_runs(capfd):
+    """The import often runs in a background thread while the main thread draws the live line: what the main
+    thread writes must not wait for the import to end (found in a review: it froze, and was lost at exit)."""
+    import threading
+    import time
+
+    seen_during_import = []
+    importing = threading.Event()
+    finish = threading.Event()
+
+    def slow_import():
+        with start_up_lines_dropped():
+            os.write(2, START_UP)
+            importing.set()
+            finish.wait(10)
+
+    thread = threading.Thread(target=slow_import)
+    thread.start()
+    importing.wait(10)
+    os.write(2, b"\r\x1b[2K live line 1 s\n")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and "live line" not in "".join(seen_during_import):
+        seen_during_import.append(capfd.readouterr().err)
+        time.sleep(0.05)
+    still_importing = not finish.is_set()
+    finish.set()
+    thread.join(10)
+    assert still_importing and "live line 1 s" in "".join(seen_during_import)
+    assert "oneDNN" not in "".join(seen_during_import) + capfd.readouterr().err
+
+
+def test_a_look_up_keeps_the_quieting_for_the_real_import(monkeypatch):
+    """`hnml_tutor.backend` asks importlib whether TensorFlow is installed: that must not use up the finder."""
+    import importlib.util
+    import sys
+
+    from hnml_tutor import tensorflow_logs
+
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
+    monkeypatch.delitem(sys.modules, "tensorflow", raising=False)
+    finder = tensorflow_logs._QuietTensorFlowFinder()
+    sys.meta_path.insert(0, finder)
+    assert importlib.util.find_spec("tensorflow") is not None
+    assert finder in sys.meta_path
