@@ -38,6 +38,8 @@ app = typer.Typer(
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_CANCELLED = 1, 2, 3, 130
 
+# Commands that take --workspace: the session they open pins a relative HNML_TUTOR_DATA (app.open_session).
+WORKSPACE_COMMANDS = frozenset({"list", "hint", "show", "check", "run", "watch", "reset", "solution"})
 WorkspaceOption = typer.Option(None, "--workspace", "-w", help="The workspace folder (default: the one you are in).")
 ExerciseArgument = typer.Argument(None, help="Exercise id or name: 2, 02 or preprocess (default: the current one).")
 
@@ -131,6 +133,9 @@ def _root(
     render_mode.choose_plain(plain)
     from hnml_tutor.data_folder import pin  # a relative HNML_TUTOR_DATA becomes absolute before anything starts
 
+    if context.invoked_subcommand in WORKSPACE_COMMANDS:
+        pin(only_if_found=True)  # one found only against the command's --workspace: its session pins (and says) it
+        return
     problem = pin()
     if problem is not None and context.invoked_subcommand != "data":  # `data` shows it in full
         _console(stderr=True).print(terminal.warnings([str(problem)]))

@@ -36,6 +36,7 @@ class DataFolder:
     path: Path | None  # None: a relative value that names no folder
     basis: str  # "absolute", or which folder a relative value was taken against
     tried: tuple[Path, ...] = ()
+    error: str = ""  # why the places could not even be looked at (the current folder was deleted)
 
     @property
     def relative(self) -> bool:
@@ -45,6 +46,11 @@ class DataFolder:
         """The error to show when the value names no folder, with every place tried; None when it does."""
         if self.path is not None and self.path.is_dir():
             return None
+        if self.error:
+            return TutorError(f"{VARIABLE}={self.value} is a relative path, and the tutor could not look for it "
+                              f"({self.error}).",
+                              f"Give an absolute path (`export {VARIABLE}=/path/to/data`), or run the tutor from an "
+                              "existing folder.")
         if not self.relative:
             return TutorError(f"{VARIABLE}={self.value} names no folder.",
                               f"Point {VARIABLE} at the folder that holds mnist/ and fashion-mnist/, "
@@ -93,21 +99,36 @@ def resolve(value: str, cwd: Path | None = None, workspace: Path | None = None) 
 _pinned: DataFolder | None = None
 
 
-def pin(workspace: Path | None = None) -> TutorError | None:
+def pin(workspace: Path | None = None, *, only_if_found: bool = False) -> TutorError | None:
     """Make a relative ``HNML_TUTOR_DATA`` absolute in this process's environment, once.
 
     Returns the problem to show when a relative value names no folder (the variable is then pinned to the
     first place tried, so later processes look exactly there); None otherwise. An absolute value, or one
-    pinned before, is left as it is.
+    pinned before, is left as it is. ``only_if_found`` pins only a value that names a folder and reports
+    nothing otherwise: the CLI calls it so before it knows the command's ``--workspace``, and the session,
+    which knows it, pins (and reports) what is left.
     """
     global _pinned
     value = os.environ.get(VARIABLE)
     if not value or Path(os.path.expanduser(value)).is_absolute():
         return None
-    found = resolve(value, workspace=workspace)
+    found = _resolve_safely(value, workspace)
+    if found.error:
+        return None if only_if_found else found.problem()  # nothing to pin to
+    if found.path is None and only_if_found:
+        return None
     _pinned = found
     os.environ[VARIABLE] = str(found.path or found.tried[0])
     return found.problem()
+
+
+def _resolve_safely(value: str, workspace: Path | None = None) -> DataFolder:
+    """:func:`resolve`, with a folder that cannot be read (the current one deleted, a parent that cannot be
+    entered) reported in the result instead of raised."""
+    try:
+        return resolve(value, workspace=workspace)
+    except OSError as error:
+        return DataFolder(value, None, "relative", (), error=error.strerror or str(error))
 
 
 def current() -> DataFolder | None:
@@ -118,4 +139,4 @@ def current() -> DataFolder | None:
         return None
     if _pinned is not None and os.environ[VARIABLE] == str(_pinned.path or _pinned.tried[0]):
         return _pinned
-    return resolve(value)
+    return _resolve_safely(value)

@@ -30,8 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from hnml_tutor.cache import NotRegular, cache_dir, discard, note_rebuild, open_regular_file
-from hnml_tutor.data_catalog import (ARRAY_NAMES, CHECKSUMS, IDX_FILES, SHAPES, canonical_name, idx_folder_files,
-                                     keras_cache_dir, places)
+from hnml_tutor.data_catalog import ARRAY_NAMES, CHECKSUMS, IDX_FILES, SHAPES, canonical_name, idx_folder_files, places
 from hnml_tutor.errors import TutorError
 
 CLASS_NAMES = {
@@ -261,8 +260,10 @@ def load_data(name: str) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarra
     A learner's own script is not started by the tutor, so a relative ``HNML_TUTOR_DATA`` is resolved here by
     the tutor's rule (:mod:`hnml_tutor.data_folder`), and finds the same folder ``hnml-tutor`` would.
     """
-    from hnml_tutor.data_folder import pin  # not in the sandbox's runtime: there the variable is always absolute
+    value = os.environ.get("HNML_TUTOR_DATA", "")
+    if value and not os.path.isabs(os.path.expanduser(value)):  # never in the sandbox, which gets absolute paths
+        from hnml_tutor.data_folder import pin  # not in the sandbox's runtime
 
-    pin()
+        pin()
     arrays = load_arrays(name)
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])

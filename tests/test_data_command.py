@@ -187,7 +187,8 @@ def test_a_relative_data_folder_that_names_nothing_is_an_error_naming_every_plac
     monkeypatch.setattr(data_folder, "_pinned", None)
     monkeypatch.setenv("HNML_TUTOR_DATA", "dtaa")
     listed = runner.invoke(app, ["list"])  # other commands still work, with the problem said once
-    assert listed.exit_code == 0 and "dtaa" in listed.stderr
+    said = " ".join((listed.stdout + listed.stderr).replace("│", " ").split())
+    assert listed.exit_code == 0 and said.count("HNML_TUTOR_DATA=dtaa is a relative path") == 1
 
 
 def test_keras_itself_loads_installed_fashion_offline_and_rejects_a_rebuilt_mnist(machine):
@@ -215,3 +216,28 @@ def test_keras_itself_loads_installed_fashion_offline_and_rejects_a_rebuilt_mnis
     lines = done.stdout.splitlines()
     assert "fashion (60000, 28, 28) (60000,) (10000, 28, 28) (10000,) uint8 9" in lines, done.stdout + done.stderr
     assert "mnist failed Exception" in lines and "npz left False" in lines, done.stdout + done.stderr
+
+
+def test_a_relative_data_folder_is_taken_against_the_commands_workspace_option(machine, monkeypatch):
+    """`--workspace` is parsed after the CLI starts: a value found only against that workspace is still found
+    (found in a review: it was pinned against the current folder first, and a warning said it named nothing)."""
+    workspace = machine / "elsewhere" / "hnml-workspace"
+    (workspace / ".hnml-tutor").mkdir(parents=True)
+    (workspace.parent / "data").symlink_to(SHARED_DATA)
+    monkeypatch.chdir(machine)
+    monkeypatch.setenv("HNML_TUTOR_DATA", "data")
+    listed = runner.invoke(app, ["list", "--workspace", str(workspace)])
+    assert listed.exit_code == 0, listed.output
+    assert "names no folder" not in listed.stdout + listed.stderr
+    assert os.environ["HNML_TUTOR_DATA"] == str(workspace.parent / "data")
+
+
+def test_a_deleted_current_folder_is_a_message_not_a_traceback(machine, monkeypatch, tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    monkeypatch.setenv("HNML_TUTOR_DATA", "data")
+    shown = runner.invoke(app, ["data"])
+    assert "Traceback" not in shown.output and shown.exception is None or isinstance(shown.exception, SystemExit)
+    assert "could not look for it" in " ".join(shown.output.replace("│", " ").split())
