@@ -185,11 +185,11 @@ def check(
     launcher = launcher or ColdLauncher()
     report = grade_exercise(chosen, session.workspace.exercise_file(chosen), limits=limits,
                             plots_dir=session.workspace.plots_dir, launcher=launcher, on_progress=on_progress)
-    notes = notes_once(launcher.isolation)
     with updating_progress(session.workspace) as saved:
         if not report.grader_fault:  # the tutor failed, not the learner: their record stays as it was
             saved.record_check(chosen, report.passed)
         finished = report.passed and saved.current(session.curriculum) is None
+    notes = notes_once(launcher.isolation)  # after the record: nothing about a note may cost a check
     return Checked(chosen, report, session.workspace, session.curriculum.next_after(chosen), finished,
                    session.curriculum.final, (*session.warnings, *notes))
 

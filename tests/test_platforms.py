@@ -492,3 +492,50 @@ def test_on_windows_the_watcher_peeks_at_the_pipe_instead_of_select(monkeypatch)
         assert inherited_pipe.readable(5, timeout=1.0)
         simulated.setitem(sys.modules, "_winapi", peeking([0]))
         assert not inherited_pipe.readable(5, timeout=0.02)
+
+
+def test_on_windows_in_a_venv_the_child_starts_on_the_base_interpreter(monkeypatch):
+    """Simulated Windows: a venv's python.exe is a launcher that starts the real interpreter as a process of its
+    own, which would escape the job object; the child is started on the base interpreter directly, in the venv
+    through __PYVENV_LAUNCHER__ (as multiprocessing does)."""
+    from hnml_tutor.sandbox import launchers
+
+    monkeypatch.setattr(sys, "executable", r"C:\course\.venv\Scripts\python.exe")
+    monkeypatch.setattr(sys, "_base_executable", r"C:\Python312\python.exe", raising=False)
+    command = [sys.executable, "-I", "-m", "hnml_tutor.sandbox.child", "job"]
+    env: dict[str, str] = {}
+    monkeypatch.setattr(launchers.os, "name", "posix")
+    assert launchers._direct_interpreter(list(command), env) == command and env == {}
+    monkeypatch.setattr(launchers.os, "name", "nt")
+    started = launchers._direct_interpreter(list(command), env)
+    assert started == [r"C:\Python312\python.exe", *command[1:]]
+    assert env == {"__PYVENV_LAUNCHER__": r"C:\course\.venv\Scripts\python.exe"}
+
+
+def test_a_cache_that_cannot_be_written_costs_no_check(monkeypatch, tmp_path):
+    """The once-per-machine marker cannot be written (a read-only cache): the note is shown, nothing raises."""
+    from hnml_tutor import atomic
+
+    monkeypatch.setenv("HNML_TUTOR_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(platform_support.sys, "platform", "darwin")
+    monkeypatch.setattr(platform_support, "_refused", {"RLIMIT_AS"})
+    monkeypatch.setattr(platform_support, "_tree_kinds", {tree_kill.PROCESS_GROUP})
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(atomic, "write_text_atomic", read_only)
+    assert any("On macOS" in note for note in platform_support.notes_once("process"))
+
+
+def test_an_autograder_built_on_windows_or_macos_names_a_tensorflow_linux_can_install(monkeypatch):
+    from importlib import metadata
+
+    from hnml_tutor import backend
+
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.setenv("KERAS_HOME", "/nonexistent")
+    for installed, named in (("tensorflow_intel", "tensorflow"), ("tensorflow_macos", "tensorflow"),
+                             ("tensorflow_cpu", "tensorflow-cpu"), ("tensorflow", "tensorflow")):
+        monkeypatch.setattr(metadata, "packages_distributions", lambda: {"tensorflow": [installed]})
+        assert backend.backend_distributions() == [named], installed

@@ -101,3 +101,21 @@ def test_every_stub_run_by_hand_says_how_to_try_it():
     assert done.returncode == 1
     assert "14_softmax.py only defines functions" in done.stderr and "hnml-tutor run 14" in done.stderr
     assert done.stdout == ""
+
+
+def test_ctrl_c_during_run_leaves_no_job_folder(workspace, monkeypatch):
+    """`run` keeps its runs past pytest to describe them; an interrupt while describing must still remove them
+    (found in a review: Ctrl-C left the job folder, with a copy of the learner's file, behind)."""
+    from hnml_tutor.graders import tryout
+
+    seen = []
+
+    def interrupted(call, occurrence, run, exercise):
+        seen.append(run.folder)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tryout, "_tried", interrupted)
+    exercise = CURRICULUM.resolve("14")
+    with pytest.raises(KeyboardInterrupt):
+        tryout.try_exercise(exercise, workspace / "exercises" / exercise.filename)
+    assert seen and seen[0] is not None and not seen[0].exists()

@@ -157,21 +157,21 @@ def try_exercise(exercise: Exercise, learner_file: Path, *, limits: sandbox.Limi
     plugin = GradingPlugin(GradingContext(exercise, Path(learner_file), limits, launcher=launcher,
                                            on_progress=on_progress, run_only=True))
     captured = io.StringIO()
-    with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
-        exit_code = pytest.main([str(exercise.grader_path), *pytest_options()], plugins=[plugin])
-    if exit_code == pytest.ExitCode.INTERRUPTED:
-        raise KeyboardInterrupt
-    if not plugin.runs:
-        raise GraderBroken(f"the grader for {exercise.label} did not run the learner's code "
-                           f"(pytest exit code {exit_code})", captured.getvalue()[-4000:])
     try:
+        with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+            exit_code = pytest.main([str(exercise.grader_path), *pytest_options()], plugins=[plugin])
+        if exit_code == pytest.ExitCode.INTERRUPTED:
+            raise KeyboardInterrupt
+        if not plugin.runs:
+            raise GraderBroken(f"the grader for {exercise.label} did not run the learner's code "
+                               f"(pytest exit code {exit_code})", captured.getvalue()[-4000:])
         run, requested = plugin.runs[0], plugin.requested[0]
         tryout = Tryout(exercise, output=run.output)
         seen: dict[str, int] = {}
         for call in requested:
             tryout.calls.append(_tried(call, seen.get(call.function, 0), run, exercise))
             seen[call.function] = seen.get(call.function, 0) + 1
-    finally:
+    finally:  # every way out, Ctrl-C included: no job folder (the learner's file, models) is left behind
         for finished in plugin.runs:
             sandbox.cleanup(finished)
     tryout.duration = time.monotonic() - started

@@ -129,6 +129,21 @@ def _kill_group(pid: int) -> None:
     ProcessGroup(pid).kill()  # the warm parent and its children: Linux only
 
 
+def _direct_interpreter(command: list[str], env: dict[str, str]) -> list[str]:
+    """On Windows in a venv, the real interpreter instead of the venv's ``python.exe``.
+
+    That ``python.exe`` is a small launcher that starts the base interpreter as a process of its own, which
+    would begin running before the launcher is put in the job object (:mod:`~hnml_tutor.sandbox.tree_kill`)
+    and so escape it. Started directly, with ``__PYVENV_LAUNCHER__`` naming the venv's executable, the base
+    interpreter runs in the venv as multiprocessing's spawned processes do (CPython bpo-35797).
+    """
+    base = getattr(sys, "_base_executable", sys.executable)
+    if os.name != "nt" or not command or command[0] != sys.executable or base == sys.executable:
+        return command
+    env["__PYVENV_LAUNCHER__"] = sys.executable
+    return [base, *command[1:]]
+
+
 def _ended_unreaped(pid: int) -> bool:
     """Whether child ``pid`` has ended, without reaping it (POSIX; on Windows a job object ends the tree)."""
     if not hasattr(os, "waitid"):
@@ -202,7 +217,7 @@ class ColdLauncher:
             account = {"user": learner.pw_uid, "group": learner.pw_gid, "extra_groups": []}
             hand_to_learner(launch.folder)
         else:
-            command = python_command("hnml_tutor.sandbox.child", args, jailed=False)
+            command = _direct_interpreter(python_command("hnml_tutor.sandbox.child", args, jailed=False), env)
         with open(launch.output_path, "ab") as output:
             popen = subprocess.Popen(
                 command,
@@ -219,8 +234,8 @@ class ColdLauncher:
         try:
             popen.stdin.write((launch.nonce + "\n").encode())
             popen.stdin.close()
-        except BrokenPipeError:
-            pass
+        except OSError:  # the child has already ended (Windows says EINVAL where POSIX says EPIPE); the watcher
+            pass         # reports how it ended
         return ColdProcess(popen, jailed, tree)
 
     def close(self) -> None:

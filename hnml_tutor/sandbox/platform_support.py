@@ -83,5 +83,8 @@ def notes_once(isolation: str) -> list[str]:
             notes.append(paragraph)
             from hnml_tutor.atomic import write_text_atomic
 
-            write_text_atomic(marker, paragraph)
+            try:
+                write_text_atomic(marker, paragraph)
+            except OSError:
+                pass  # a cache that cannot be written: the note comes again next time, which is no harm
     return notes
