@@ -127,6 +127,14 @@ class Place:
         return self.path.is_dir() and idx_folder_files(self.path) is not None
 
 
+def data_file_names() -> list[str]:
+    """Every file name, relative to a data folder, that the tutor may read there: each data set's four IDX
+    files in its own folder (gzipped or not) and Keras' ``mnist.npz``; what a sandbox may be shown of one."""
+    names = [f"{folder}/{stem}{suffix}" for folder in CHECKSUMS for stem in IDX_FILES.values()
+             for suffix in (".gz", "")]
+    return [*names, KERAS_MNIST_NPZ]
+
+
 def places(name: str) -> list[Place]:
     """Every local place data set ``name`` may be, in the order the tutor tries them."""
     name = canonical_name(name)

@@ -312,3 +312,25 @@ def test_a_python_installed_under_tmp_is_seen_inside_the_jail(tmp_path, monkeypa
     done = subprocess.run(command, capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "the venv's own file\n"
+
+
+def test_the_jail_shows_only_the_data_sets_files_of_a_data_folder(tmp_path, monkeypatch):
+    """HNML_TUTOR_DATA may name a folder that holds much more than the data (an instructor's home with the
+    grading key, say): learner code sees the data sets' own files there, and nothing else (found by a hostile
+    trial: with HNML_TUTOR_DATA=/ a learner's code read the grading key inside `grade`'s jail)."""
+    from hnml_tutor.sandbox import isolation
+
+    home = tmp_path / "home"
+    (home / "mnist").mkdir(parents=True)
+    for stem in ("train-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (home / "mnist" / f"{stem}.gz").write_bytes(b"data")
+    (home / "mnist" / "notes.txt").write_text("not data")
+    (home / "grading.key").write_text("secret")
+    (home / "submissions").mkdir()
+    monkeypatch.setenv("HNML_TUTOR_DATA", str(home))
+    monkeypatch.setenv("KERAS_HOME", str(home))  # Keras' cache is bound the same way
+    command = isolation.Jail(writable=()).command(["/bin/sh", "-c", f"cd {isolation.DATA} && find . | sort"])
+    done = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [".", "./mnist", "./mnist/t10k-labels-idx1-ubyte.gz",
+                                   "./mnist/train-images-idx3-ubyte.gz"]

@@ -360,14 +360,20 @@ class Jail:
 
     @staticmethod
     def _data_binds() -> list[str]:
-        """The data sets, read-only: the decoded cache, HNML_TUTOR_DATA and Keras' cache (public data only)."""
+        """The data sets, read-only: the decoded cache, and from HNML_TUTOR_DATA and Keras' cache only the data
+        sets' own files, by name. Those folders are the instructor's or the learner's to choose and may hold
+        anything else (a home folder, the grading key, the submissions): none of it is the learner code's to see."""
         from hnml_tutor.cache import cache_dir
-        from hnml_tutor.data_catalog import keras_cache_dir
+        from hnml_tutor.data_catalog import data_file_names, keras_cache_dir
 
         decoded = cache_dir() / "datasets"
         decoded.mkdir(parents=True, exist_ok=True)  # bound now, so data sets decoded later show up inside
         binds = ["--ro-bind", str(decoded), f"{CACHE}/datasets"]
-        if os.environ.get("HNML_TUTOR_DATA"):
-            binds += ["--ro-bind-try", os.path.expanduser(os.environ["HNML_TUTOR_DATA"]), DATA]
-        binds += ["--ro-bind-try", str(keras_cache_dir()), f"{KERAS_HOME}/datasets"]
+        sources = [(Path(os.path.expanduser(os.environ["HNML_TUTOR_DATA"])), DATA)] \
+            if os.environ.get("HNML_TUTOR_DATA") else []
+        sources.append((keras_cache_dir(), f"{KERAS_HOME}/datasets"))
+        for source, inside in sources:
+            for name in data_file_names():
+                if (source / name).is_file():
+                    binds += ["--ro-bind", str(source / name), f"{inside}/{name}"]
         return binds
