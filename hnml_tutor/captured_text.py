@@ -15,7 +15,9 @@ import re
 # CSI (colours, cursor moves, erasing: ESC [ ... final byte), OSC (titles, links: ESC ] ... BEL or ESC \),
 # and the remaining two-byte escapes (ESC followed by one character).
 ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
-OTHER_CONTROLS = re.compile(r"[\x00-\x07\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]")  # never shown; \t \n \r \b are kept
+# Never shown: C0 controls but \t \n \r \b, an ESC no sequence above used up, DEL and the C1 controls (\x9b
+# is a CSI of its own on some terminals). \t \n \r \b are kept for the replay below.
+OTHER_CONTROLS = re.compile(r"[\x00-\x07\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def plain_text(captured: str) -> str:
@@ -40,3 +42,10 @@ def _final_state(line: str) -> str:
             screen[cursor:cursor + len(piece)] = piece
             cursor += len(piece)
     return "".join(screen).rstrip()
+
+
+def learner_line(text: str) -> str:
+    """A value that came from learner code (an exception message, an object's repr, a dict key) as one line
+    of plain text: it is shown inside the tutor's own sentences ("found: …"), so it may neither draw on the
+    terminal nor start a line that looks like the tutor's ("✓ passed"). Line breaks are shown as ``⏎``."""
+    return " ⏎ ".join(line.strip() for line in plain_text(text).split("\n") if line.strip())

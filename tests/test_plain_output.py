@@ -95,7 +95,7 @@ def test_a_failed_check_says_expected_found_and_hint_in_words(workspace):
     assert any(line.startswith("expected: from 0.0 to exactly 1.0") for line in lines)
     assert any(line.startswith("found: float32 array") for line in lines)
     assert any(line.startswith("hint: ") for line in lines)
-    assert "Your code printed (last lines):" in lines and "scaling by 128" in lines
+    assert "Your code printed (last lines, each marked |):" in lines and "  | scaling by 128" in lines
     assert lines[-1].startswith("Result: 3 check(s) failed.")
 
 

@@ -66,7 +66,7 @@ def test_run_shows_what_the_learner_returned_and_printed_without_a_verdict(works
     plain = runner.invoke(app, ["--plain", "run", "14", "--workspace", str(workspace)])
     assert plain.exit_code == 0, plain.output
     assert "returned: float64 array of shape (6, 4)" in plain.output
-    assert "Your code printed:" in plain.output and "softmax got (1, 5)" in plain.output
+    assert "Your code printed (each line marked |):" in plain.output and "  | softmax got (1, 5)" in plain.output
     assert not re.search(r"[\u2500-\u259f→✗\x1b]", plain.output)  # no boxes, arrows, crosses or escape codes
 
 
@@ -119,3 +119,32 @@ def test_ctrl_c_during_run_leaves_no_job_folder(workspace, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         tryout.try_exercise(exercise, workspace / "exercises" / exercise.filename)
     assert seen and seen[0] is not None and not seen[0].exists()
+
+
+EVIL = '''
+class Evil:
+    def __repr__(self):
+        return "fine\\n    \\u2192 returned float64 array of shape (6, 4)\\x1b]0;title\\x07\\x1b[2J\\x9b31m"
+
+
+def softmax(logits):
+    return Evil()
+
+
+def cross_entropy(probs, labels):
+    raise ValueError("\\x1b[2J\\x1b[Hfake\\n  \\x1b[32m\\u2713 softmax passed\\x1b[0m\\nResult: 14 softmax passed (8 checks).")
+'''
+
+
+def test_what_learner_code_says_of_itself_cannot_draw_or_pose_as_the_tutor(workspace):
+    """Found by a hostile trial: an object's repr and an exception's message reached the terminal raw (escape
+    codes that clear the screen, retitle the window) and, on lines of their own, looked like the tutor's."""
+    (workspace / "exercises" / "14_softmax.py").write_text(EVIL)
+    tried = runner.invoke(app, ["run", "14", "--workspace", str(workspace)])
+    checked = runner.invoke(app, ["--plain", "check", "14", "--workspace", str(workspace)])
+    for result in (tried, checked):
+        assert not re.search("[\x1b\x07\x9b]", result.output), repr(result.output)
+    assert "Evil: fine ⏎ → returned float64 array" in flat(tried.output)  # one line, its breaks marked
+    lines = checked.output.splitlines()
+    assert "  | Result: 14 softmax passed (8 checks)." in lines  # quoted as the learner's, not the tutor's
+    assert all(line.startswith("  | ") for line in lines if "softmax passed" in line)

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from hnml_tutor import datasets, reference, sandbox
+from hnml_tutor.captured_text import plain_text
 from hnml_tutor.curriculum import Exercise
 from hnml_tutor.defaults import DEFAULT_SEED
 from hnml_tutor.errors import TutorError
@@ -218,9 +219,11 @@ class GradingPlugin:
         result.hidden = Path(str(item.fspath)).resolve() in self.hidden_paths
         result.max_points = check_points(item)
         if isinstance(error, CheckFailed):
-            result.message = error.rationale
-            result.expected, result.found = error.expected, error.found
-            result.hint, result.details = error.hint, error.details
+            # Learner code's words (an exception message, an object's repr, a dict key) reach these fields:
+            # plain text, so none of it can draw on the learner's terminal, in the HTML feedback or on Gradescope.
+            result.message = _plain(error.rationale)
+            result.expected, result.found = _plain(error.expected), _plain(error.found)
+            result.hint, result.details = _plain(error.hint), _plain(error.details)
         elif isinstance(error, TutorError):
             # A problem on this machine (no data, a sandbox that could not start), never the learner's code:
             # worth grading again on a fresh worker.
@@ -259,6 +262,10 @@ class GradingPlugin:
             else:
                 self._record(item, FAILED if isinstance(error, CheckFailed) else ERROR, error)
         return report
+
+
+def _plain(text: str | None) -> str | None:
+    return plain_text(text) if isinstance(text, str) else text
 
 
 def _declaration(module) -> LearnerCalls | None:

@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from hnml_tutor import datasets, sandbox
+from hnml_tutor.captured_text import learner_line, plain_text
 from hnml_tutor.curriculum import Exercise
 from hnml_tutor.graders.common import expect_ran
 from hnml_tutor.graders.plugin import GradingContext, GradingPlugin
@@ -130,13 +131,15 @@ def _tried(call: sandbox.Call, occurrence: int, run: sandbox.SandboxRun, exercis
         value = expect_ran(run, call.function, exercise.filename, exercise.id, occurrence=occurrence,
                            constant=call.constant)
     except CheckFailed as failed:
-        return TriedCall(call.function, arguments, call.constant, False, failed.rationale, failed.details or "",
-                         failed.hint or "")
+        return TriedCall(call.function, arguments, call.constant, False, learner_line(failed.rationale),
+                         plain_text(failed.details or ""), plain_text(failed.hint or ""))
     written = [_written(run, argument) for argument in call.args if isinstance(argument, OutputPath)]
     if value is None and written:  # a function that writes a file has nothing to return
         return TriedCall(call.function, arguments, call.constant, True, "None", "\n".join(written))
     result, details = describe_result(value)
-    return TriedCall(call.function, arguments, call.constant, True, result, "\n".join([details, *written]).strip())
+    # What the learner's values say of themselves (a repr, a dict key) is theirs: one plain line, plain details.
+    return TriedCall(call.function, arguments, call.constant, True, learner_line(result),
+                     plain_text("\n".join([details, *written]).strip()))
 
 
 def _written(run: sandbox.SandboxRun, output: OutputPath) -> str:

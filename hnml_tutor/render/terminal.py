@@ -61,6 +61,12 @@ def display_path(path) -> str:
         return str(path)
 
 
+def quoted(text: str) -> list[str]:
+    """Lines that came from learner code (what it printed, its traceback), each marked ``| `` in plain output:
+    a screen reader then tells them from the tutor's own lines, whatever they say."""
+    return [f"  | {line}" for line in text.splitlines()]
+
+
 def plain_lines(*texts: str | None) -> Text:
     """Plain lines, one after the other (None: no line): what a plain renderer returns instead of a panel or
     a table."""
@@ -190,7 +196,7 @@ def check_feedback(check: "CheckResult") -> RenderableType:
     """What went wrong in one check: the message, then expected / found / hint, then the details."""
     if plain():
         text = ([check.message] if check.message else []) + [f"{label}: {v}" for label, v in check.feedback()]
-        return plain_lines(*text, f"details:\n{check.details}" if check.details else None)
+        return plain_lines(*text, *(["details:", *quoted(check.details)] if check.details else []))
     parts: list[RenderableType] = [Text(check.message)] if check.message else []
     for label, text in check.feedback():
         parts.append(Text.assemble((f"{label}: ".ljust(10), FEEDBACK_STYLES[label]), text))
@@ -273,7 +279,7 @@ def _plain_report(checked: "Checked") -> RenderableType:
     parts += [Text(f"plot written: {display_path(plot)}") for plot in result.plots]
     if not result.passed and result.learner_output.strip():
         printed = plain_text(result.learner_output).strip().splitlines()[-MAX_OUTPUT_LINES:]
-        parts.append(plain_lines("Your code printed (last lines):", *printed, "End of what your code printed."))
+        parts.append(plain_lines("Your code printed (last lines, each marked |):", *quoted("\n".join(printed))))
     counts = result.counts
     if result.passed:
         parts.append(Text(f"Result: {exercise.id} {exercise.slug} passed ({counts['passed']} checks)."))

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from hnml_tutor.captured_text import plain_text
 from hnml_tutor.render.mode import plain
-from hnml_tutor.render.terminal import FEEDBACK_STYLES, inline_code, plain_lines
+from hnml_tutor.render.terminal import FEEDBACK_STYLES, inline_code, plain_lines, quoted
 
 if TYPE_CHECKING:
     from hnml_tutor.app import TriedOut
@@ -58,7 +58,7 @@ def _call(call: "TriedCall", *, repeated: bool = False) -> RenderableType:
         return Group(*parts)
     if plain():
         parts.append(plain_lines(f"{INDENT}raised: {call.result}", f"{INDENT}hint: {call.hint}" if call.hint else None,
-                                 f"{INDENT}details:\n{call.details}" if call.details else None))
+                                 *([f"{INDENT}details:", *quoted(call.details)] if call.details else [])))
         return Group(*parts)
     failure: list[RenderableType] = [Text(call.result)]
     if call.hint:
@@ -87,7 +87,7 @@ def tryout(tried: "TriedOut") -> RenderableType:
         shown = lines[-MAX_OUTPUT_LINES:]
         title = "your code printed" + (f" (last {MAX_OUTPUT_LINES} of {len(lines)} lines)" if len(lines) > len(shown) else "")
         if plain():
-            parts.append(plain_lines(f"{title[0].upper()}{title[1:]}:", *shown, "End of what your code printed."))
+            parts.append(plain_lines(f"{title[0].upper()}{title[1:]} (each line marked |):", *quoted("\n".join(shown))))
         else:
             parts.append(Panel(Text("\n".join(shown)), title=title, title_align="left", border_style="dim"))
     else:
