@@ -78,7 +78,7 @@ MISTAKES = {
         def cross_entropy(probs, labels):
             return -np.mean(np.log10(probs[np.arange(len(labels)), labels]))
         """,
-        {"test_softmax_of_a_batch": ["sum of the whole array", "keepdims=true"],
+        {"test_softmax_of_a_batch": ["gives the exponentials divided by the sum of the whole array", "keepdims=true"],
          "test_cross_entropy_of_one_example": ["base-10", "np.log"],
          "test_cross_entropy_of_a_batch": ["base-10"]}),
     "row sums without keepdims; labels multiplied as if one-hot": (

@@ -111,12 +111,12 @@ SOFTMAX_MISREADINGS = (
                "Each column sums to 1, not each row. Rows are examples and columns are classes, so normalise "
                "along axis 1: `logits.max(axis=1, keepdims=True)` and `exps.sum(axis=1, keepdims=True)`. "
                + WORKED_SOFTMAX),
-    Misreading("divided by the sum of the whole array", lambda z: tuple(e / e.sum() for e in _exps(z)),
+    Misreading("exponentials divided by the sum of the whole array", lambda z: tuple(e / e.sum() for e in _exps(z)),
                "The whole array sums to 1, but each row must: `exps.sum()` adds every example's exponentials "
                "together. " + ROW_SUM_FIX),
-    Misreading("not divided by the row sums", lambda z: (*_exps(z), np.exp(z)),
+    Misreading("exponentials, not divided by the row sums", lambda z: (*_exps(z), np.exp(z)),
                "These are the exponentials, not yet probabilities: divide each row by its own sum. " + ROW_SUM_FIX),
-    Misreading("not exponentiated", lambda z: (z / z.sum(axis=1, keepdims=True),),
+    Misreading("logits divided by their row sums, not exponentiated", lambda z: (z / z.sum(axis=1, keepdims=True),),
                "Dividing the logits by their sum gives negative numbers and breaks when the sum is near 0. Take "
                "`np.exp` of the (shifted) logits first, then divide by the row sums."),
 )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,9 +88,25 @@ def describe_argument(value: Any) -> tuple[str, str]:
         return f"a path to write to (…/{value.name} in the run's folder)", ""
     if isinstance(value, InputFile):
         return f"a path to read: a copy of the grader's {value.name or value.source.name}", ""
+    if isinstance(value, ModelFile) or _is_model(value):
+        # Always the grader's: a learner who sees their confusion matrix computed on "a Keras model" would
+        # take it for the one their own function trained.
+        layers = "" if isinstance(value, ModelFile) else _layers(value)
+        return "a Keras model of the grader's own (not one your code returned)", layers
     if isinstance(value, np.ndarray):
         return describe(value), _values(value)
     return describe(value), ""
+
+
+def _is_model(value: Any) -> bool:
+    model_class = getattr(sys.modules.get("keras"), "Model", None)  # a grader that passes a model imported Keras
+    return model_class is not None and isinstance(value, model_class)
+
+
+def _layers(model) -> str:
+    from hnml_tutor.graders.models import describe_layers
+
+    return describe_layers(model)
 
 
 def _model_details(value: ModelFile) -> str:
