@@ -148,3 +148,12 @@ def test_what_learner_code_says_of_itself_cannot_draw_or_pose_as_the_tutor(works
     lines = checked.output.splitlines()
     assert "  | Result: 14 softmax passed (8 checks)." in lines  # quoted as the learner's, not the tutor's
     assert all(line.startswith("  | ") for line in lines if "softmax passed" in line)
+
+
+def test_warnings_name_the_learners_file_not_the_runs_scratch_folder(workspace):
+    (workspace / "exercises" / "14_softmax.py").write_text(
+        "import numpy as np\n\ndef softmax(logits):\n    return np.exp(logits * 1000.0)\n\n"
+        "def cross_entropy(probs, labels):\n    return 0.0\n")
+    result = runner.invoke(app, ["run", "14", "--workspace", str(workspace)])
+    assert "14_softmax.py:4: RuntimeWarning: overflow" in flat(result.output)
+    assert "hnml-job" not in result.output

@@ -83,9 +83,12 @@ class SandboxRun:
 
 
 def _read_output(path: Path, cap: int) -> str:
-    """What the learner's code printed, as plain text (no escape codes, progress bars in their final state)."""
+    """What the learner's code printed, as plain text (no escape codes, progress bars in their final state),
+    with the run's scratch folder left out of paths: a warning names ``14_softmax.py:43``, as a traceback does,
+    not ``/tmp/hnml-job-…/workspace/14_softmax.py:43``."""
     with open(path, "rb") as handle:
-        return plain_text(handle.read(cap).decode("utf-8", errors="replace"))
+        text = plain_text(handle.read(cap).decode("utf-8", errors="replace"))
+    return text.replace(f"{path.parent / WORKSPACE}{os.sep}", "")
 
 
 # Signals that mean a crash, by name: Windows has none of SIGKILL, SIGBUS and SIGXFSZ.
