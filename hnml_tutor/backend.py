@@ -23,9 +23,9 @@ DEFAULT = "tensorflow"
 PORTABLE_NAMES = {"tensorflow-intel": "tensorflow", "tensorflow-macos": "tensorflow"}
 PACKAGES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch", "numpy": "numpy"}
 INSTALL = {
-    "tensorflow": "`pip install 'hnml-tutor[tensorflow]'`, or `pip install 'hnml-tutor[cpu]'` for the smaller "
-                  "CPU-only build",
-    "jax": "`pip install 'hnml-tutor[jax]'`",
+    "tensorflow": "`pip install tensorflow`, or `pip install tensorflow-cpu` for the smaller CPU-only build (the "
+                  "extras `hnml-tutor[tensorflow]` and `hnml-tutor[cpu]` install the same)",
+    "jax": "`pip install jax` (the extra `hnml-tutor[jax]` installs the same)",
     "torch": "`pip install torch`",
     "numpy": "`pip install numpy`",
 }

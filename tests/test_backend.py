@@ -36,13 +36,14 @@ def test_a_backend_named_in_keras_json_is_the_one_asked_for(keras_home, monkeypa
     problem = backend.missing_backend()
     assert looked_up[0] == "jax"  # the backend asked for first; then the others, to suggest one
     assert "jax (chosen by" in problem.problem and "keras.json" in problem.problem
-    assert "pip install 'hnml-tutor[jax]'" in problem.fix
+    assert "`pip install jax`" in problem.fix and "hnml-tutor[jax]" in problem.fix
 
 
 def test_no_tensorflow_names_both_extras(keras_home, monkeypatch):
     monkeypatch.setattr(backend.importlib.util, "find_spec", lambda name: None)
     problem = backend.missing_backend()
     assert "tensorflow is not installed" in problem.problem
+    assert "`pip install tensorflow`" in problem.fix and "`pip install tensorflow-cpu`" in problem.fix
     assert "hnml-tutor[tensorflow]" in problem.fix and "hnml-tutor[cpu]" in problem.fix
     assert "14–16" in problem.fix
 
