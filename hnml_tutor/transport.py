@@ -199,7 +199,8 @@ def _encode_model(model: Any, folder: Path) -> dict:
     try:
         model.save(folder / name)
     except Exception as error:  # the learner's model may be unsaveable; say so instead of crashing
-        return {"kind": "model_error", "type": _type_name(model), "message": f"{type(error).__name__}: {error}"}
+        return {"kind": "model_error", "type": _type_name(model),
+                "message": f"{type(error).__name__}: {safe_str(error)}"}
     return {"kind": "model", "path": name}
 
 
@@ -218,15 +219,28 @@ def _plain_int(value: int) -> int | float | str:
         return repr(math.inf if value > 0 else -math.inf)
 
 
-def _short_repr(value: Any) -> str:
+def safe_str(value: Any, limit: int = MAX_TEXT) -> str:
+    """``str(value)``, at most ``limit`` characters, for a value that may be the learner's: it never raises.
+
+    A learner's ``__str__`` may raise, return something that is not a string, or be a string subclass of
+    their own; describing it must not end the child, which would lose the results of every call.
+    """
+    try:
+        return str.__str__(str(value))[:limit]  # a subclass's own slicing is never called
+    except BaseException as error:  # a SystemExit or KeyboardInterrupt raised by __str__ included
+        return f"<str() of {type(value).__name__} raised {type(error).__name__}>"
+
+
+def short_repr(value: Any) -> str:
+    """A short ``repr()`` of a value that may be the learner's; never raises."""
     try:
         return _REPR.repr(value)
-    except Exception as error:  # a learner's __repr__ may raise; the value is still described
+    except BaseException as error:  # a learner's __repr__ may raise (even SystemExit); the value is still described
         return f"<{_type_name(value)} whose repr() raised {type(error).__name__}>"
 
 
 def _opaque(value: Any, text: str | None = None) -> dict:
-    return {"kind": "opaque", "type": _type_name(value), "text": _short_repr(value) if text is None else text}
+    return {"kind": "opaque", "type": _type_name(value), "text": short_repr(value) if text is None else text}
 
 
 def _history_numbers(history: Any) -> dict[str, list[float | str]]:
@@ -311,7 +325,7 @@ class _Encoder:
     def _dict(self, value: dict, depth: int) -> dict:
         keys = list(value)
         count = f"{len(keys)} key{'' if len(keys) == 1 else 's'}"
-        shown = ", ".join(_short_repr(key) for key in keys[:8]) + (", …" if len(keys) > 8 else "")
+        shown = ", ".join(short_repr(key) for key in keys[:8]) + (", …" if len(keys) > 8 else "")
         if not all(isinstance(key, str) for key in keys):
             return _opaque(value, f"{count}, not all of them strings: {shown}")
         if len(keys) > MAX_KEYS:
@@ -338,8 +352,8 @@ def encode_value(value: Any, folder: Path) -> dict:
     """
     try:
         return _Encoder(folder).encode(value)
-    except Exception as error:
-        return _opaque(value, f"could not be passed to the grader ({type(error).__name__}: {str(error)[:200]})")
+    except BaseException as error:  # learner code (``__array__``, ``__len__``…) may raise even SystemExit
+        return _opaque(value, f"could not be passed to the grader ({type(error).__name__}: {safe_str(error, 200)})")
 
 
 class _Malformed(Exception):
