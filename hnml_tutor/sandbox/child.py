@@ -20,7 +20,7 @@ from hnml_tutor.sandbox import import_guard, keras_hooks
 from hnml_tutor.sandbox.inherited_pipe import child_fd
 from hnml_tutor.sandbox.limits import apply_in_child
 from hnml_tutor.sandbox.start_signal import announce
-from hnml_tutor.transport import decode_argument, encode_value, safe_str, short_repr
+from hnml_tutor.transport import ReturnedBytes, decode_argument, encode_value, safe_str, short_repr
 
 MAX_MESSAGE = 2000
 
@@ -87,11 +87,13 @@ def _seed(seed: int | None) -> None:
         np.random.seed(seed)
 
 
-def _run_call(module, call: dict, args: list, learner_file: str, seed: int | None, folder: Path) -> dict:
+def _run_call(module, call: dict, args: list, learner_file: str, seed: int | None, folder: Path,
+              returned: ReturnedBytes) -> dict:
+    """Call one function and describe what came back; ``returned`` is shared by every call of the run."""
     if call.get("constant"):
         if not hasattr(module, call["function"]):
             return {"status": "missing"}
-        return {"status": "returned", "value": encode_value(getattr(module, call["function"]), folder)}
+        return {"status": "returned", "value": encode_value(getattr(module, call["function"]), folder, returned)}
     function = getattr(module, call["function"], None)
     if function is None:
         return {"status": "missing"}
@@ -102,9 +104,9 @@ def _run_call(module, call: dict, args: list, learner_file: str, seed: int | Non
         value = function(*args)
     except BaseException as error:  # the learner's code may raise anything, SystemExit included
         return {"status": "raised", "error": _describe_exception(error, learner_file)}
-    outcome = {"status": "returned", "value": encode_value(value, folder)}
+    outcome = {"status": "returned", "value": encode_value(value, folder, returned)}
     if call.get("return_arguments"):
-        outcome["arguments_after"] = [encode_value(arg, folder) for arg in args]
+        outcome["arguments_after"] = [encode_value(arg, folder, returned) for arg in args]
     return outcome
 
 
@@ -139,8 +141,9 @@ def run_job(folder: Path, nonce: str, start_fd: int, refused: tuple[str, ...] = 
     except BaseException as error:  # a broken file is the learner's to fix, reported in their terms
         result["import_error"] = _describe_exception(error, learner_file)
     else:
+        returned = ReturnedBytes()
         for call, args in zip(job["calls"], arguments):
-            result["calls"].append(_run_call(module, call, args, learner_file, job.get("seed"), folder))
+            result["calls"].append(_run_call(module, call, args, learner_file, job.get("seed"), folder, returned))
     forbidden = import_guard.first_attempt()
     if forbidden is not None:
         result["forbidden_import"] = forbidden
