@@ -184,3 +184,17 @@ def test_the_grader_reads_no_more_than_the_budget_from_a_forged_description(tmp_
     assert back[0] is back[1] and back[2] is back[3], "a file named twice is read once"
     assert isinstance(back[2], np.ndarray) and isinstance(back[4], Opaque)
     assert "too big to hand back" in back[4].text
+
+
+# --- the tutor's own save says nothing in the learner's output ---------------------------------------------
+
+
+def test_saving_an_unbuilt_model_prints_no_warning_of_the_tutors(tmp_path):
+    import keras
+
+    model = keras.Sequential([keras.layers.Dense(1)])  # no Input: not built yet
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        spec = encode_value(model, tmp_path)
+    assert spec["kind"] == "model"
+    assert not [w for w in caught if "not yet been built" in str(w.message)]
