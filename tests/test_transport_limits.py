@@ -198,3 +198,12 @@ def test_saving_an_unbuilt_model_prints_no_warning_of_the_tutors(tmp_path):
         spec = encode_value(model, tmp_path)
     assert spec["kind"] == "model"
     assert not [w for w in caught if "not yet been built" in str(w.message)]
+
+
+def test_a_model_past_the_budget_is_left_out_and_its_file_removed(tmp_path):
+    import keras
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    back = _roundtrip(model, tmp_path, ReturnedBytes(limit=1000))
+    assert isinstance(back, Opaque) and back.text.startswith("too big to hand back")
+    assert not list(tmp_path.glob("*.keras"))
