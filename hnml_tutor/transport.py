@@ -32,6 +32,12 @@ MAX_KEYS = 64  # keys of one dict; a larger dict is described, not passed on
 MAX_DEPTH = 8  # containers inside containers
 MAX_VALUES = 512  # values in one returned value, all levels together, so no nesting can explode
 MAX_TEXT = 1000  # characters of a returned string
+MB = 1000 * 1000
+# Bytes of returned arrays and models one run may hand back, all calls together. The grader reads every one
+# into its own memory, outside the learner's limit, so this caps what a learner's code can make the tutor
+# hold. A fixed 1 GB, not the run's memory limit: the tutor grades several learners at once, and the
+# largest honest return (Fashion-MNIST scaled to float64, about 440 MB) still fits twice.
+MAX_RETURNED_BYTES = 1000 * MB
 JOB_FILES = frozenset({"job.json", "result.json", "result.json.tmp", "output.log", "progress.json",
                        "progress.json.tmp"})  # the sandbox's own
 
@@ -191,18 +197,6 @@ def _is_subclassed_model(model: Any) -> bool:
     return not type(model).__module__.startswith("keras.")
 
 
-def _encode_model(model: Any, folder: Path) -> dict:
-    if _is_subclassed_model(model):
-        return {"kind": "model_error", "type": _type_name(model), "subclassed": True,
-                "message": f"{type(model).__name__} is a subclass of keras.Model, defined in your code"}
-    name = _fresh_name("model", ".keras")
-    try:
-        model.save(folder / name)
-    except Exception as error:  # the learner's model may be unsaveable; say so instead of crashing
-        return {"kind": "model_error", "type": _type_name(model), "message": f"{type(error).__name__}: {error}"}
-    return {"kind": "model", "path": name}
-
-
 def _plain_number(value: float) -> float | str:
     """JSON has no NaN or infinity; keep them as strings so a diverged loss is still reported."""
     return value if math.isfinite(value) else repr(value)
@@ -218,15 +212,28 @@ def _plain_int(value: int) -> int | float | str:
         return repr(math.inf if value > 0 else -math.inf)
 
 
-def _short_repr(value: Any) -> str:
+def safe_str(value: Any, limit: int = MAX_TEXT) -> str:
+    """``str(value)``, at most ``limit`` characters, for a value that may be the learner's: it never raises.
+
+    A learner's ``__str__`` may raise, return something that is not a string, or be a string subclass of
+    their own; describing it must not end the child, which would lose the results of every call.
+    """
+    try:
+        return str.__str__(str(value))[:limit]  # a subclass's own slicing is never called
+    except BaseException as error:  # a SystemExit or KeyboardInterrupt raised by __str__ included
+        return f"<str() of {type(value).__name__} raised {type(error).__name__}>"
+
+
+def short_repr(value: Any) -> str:
+    """A short ``repr()`` of a value that may be the learner's; never raises."""
     try:
         return _REPR.repr(value)
-    except Exception as error:  # a learner's __repr__ may raise; the value is still described
+    except BaseException as error:  # a learner's __repr__ may raise (even SystemExit); the value is still described
         return f"<{_type_name(value)} whose repr() raised {type(error).__name__}>"
 
 
 def _opaque(value: Any, text: str | None = None) -> dict:
-    return {"kind": "opaque", "type": _type_name(value), "text": _short_repr(value) if text is None else text}
+    return {"kind": "opaque", "type": _type_name(value), "text": short_repr(value) if text is None else text}
 
 
 def _history_numbers(history: Any) -> dict[str, list[float | str]]:
@@ -240,16 +247,49 @@ def _history_numbers(history: Any) -> dict[str, list[float | str]]:
     return numbers
 
 
+class ReturnedBytes:
+    """What one run's returned arrays and models have written so far, counted across all its calls.
+
+    The child keeps one for the whole run and passes it to every :func:`encode_value`: each file is
+    capped by the sandbox, but without a total, three calls returning eight 400 MiB arrays each made the
+    tutor read 9.6 GB. A value that would pass ``limit`` is left out, and says so.
+    """
+
+    def __init__(self, limit: int = MAX_RETURNED_BYTES) -> None:
+        self.limit = limit
+        self.written = 0  # bytes in files the grader will read
+        self.returned = 0  # bytes the learner's code returned, left-out values included
+
+    def refusal(self, size: int) -> str | None:
+        """Count a value of ``size`` bytes; why it is left out, or None when it may be written."""
+        self.returned += size
+        if self.written + size > self.limit:
+            return (f"too big to hand back: {self.returned / MB:.0f} MB returned in total, "
+                    f"the limit is {self.limit / MB:.0f} MB")
+        self.written += size
+        return None
+
+
 class _Encoder:
     """Describes one returned value (child side), spending a budget of :data:`MAX_VALUES` values.
 
     The budget and :data:`MAX_DEPTH` keep a self-containing list or a deep nest of small lists from
-    turning into millions of files; whatever is left out is marked, never silently dropped.
+    turning into millions of files; whatever is left out is marked, never silently dropped. Bytes are
+    spent from the run's :class:`ReturnedBytes`; an array or model that appears several times in the value
+    (``(a,) * 8``) is written once, and every place points at that file.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, returned: ReturnedBytes) -> None:
         self.folder = folder
         self.budget = MAX_VALUES
+        self.returned = returned
+        self.written: dict[int, tuple[Any, dict]] = {}  # id → (the object, kept alive so ids stay unique; its spec)
+
+    def _once(self, value: Any, write) -> dict:
+        """``write(value)``'s description, computed only the first time this object is met."""
+        if id(value) not in self.written:
+            self.written[id(value)] = (value, write(value))
+        return self.written[id(value)][1]
 
     def encode(self, value: Any, depth: int = 0) -> dict:
         self.budget -= 1
@@ -266,7 +306,7 @@ class _Encoder:
         if _is_history(value):
             return self._history(value)
         if _is_keras_model(value):
-            return _encode_model(value, self.folder)
+            return self._once(value, self._model)
         if isinstance(value, np.ndarray) or hasattr(value, "__array__"):
             return self._array(value)
         if isinstance(value, (list, tuple)):
@@ -284,16 +324,42 @@ class _Encoder:
             "history": _history_numbers(getattr(value, "history", None)),
             "params": params,
             "epoch": [int(e) for e in getattr(value, "epoch", [])],
-            "model": _encode_model(model, self.folder) if model is not None else None,
+            "model": self._once(model, self._model) if model is not None else None,
         }
 
+    def _model(self, model: Any) -> dict:
+        if _is_subclassed_model(model):
+            return {"kind": "model_error", "type": _type_name(model), "subclassed": True,
+                    "message": f"{type(model).__name__} is a subclass of keras.Model, defined in your code"}
+        path = self.folder / _fresh_name("model", ".keras")
+        try:
+            # An unbuilt model (no Input yet) is a legitimate answer to grade; Keras' warning about saving it
+            # would land in "your code printed" although the save is the tutor's, so it is left out.
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="You are saving a model that has not yet been built")
+                model.save(path)
+        except Exception as error:  # the learner's model may be unsaveable; say so instead of crashing
+            return {"kind": "model_error", "type": _type_name(model),
+                    "message": f"{type(error).__name__}: {safe_str(error)}"}
+        refused = self.returned.refusal(path.stat().st_size)  # a model's size is known only once saved
+        if refused:
+            path.unlink()
+            return _opaque(model, refused)
+        return {"kind": "model", "path": path.name}
+
     def _array(self, value: Any) -> dict:
+        return self._once(value, self._write_array)
+
+    def _write_array(self, value: Any) -> dict:
         try:
             array = np.asarray(value)
         except Exception as error:  # e.g. a symbolic KerasTensor, which has no values to give
             return _opaque(value, f"not convertible to an array ({type(error).__name__})")
         if array.dtype.hasobject:
             return _opaque(value)
+        refused = self.returned.refusal(array.nbytes)
+        if refused:
+            return _opaque(value, refused)
         name = _fresh_name("array", ".npy")
         np.save(self.folder / name, array, allow_pickle=False)
         return {"kind": "array", "path": name, "type": _type_name(value)}
@@ -311,7 +377,7 @@ class _Encoder:
     def _dict(self, value: dict, depth: int) -> dict:
         keys = list(value)
         count = f"{len(keys)} key{'' if len(keys) == 1 else 's'}"
-        shown = ", ".join(_short_repr(key) for key in keys[:8]) + (", …" if len(keys) > 8 else "")
+        shown = ", ".join(short_repr(key) for key in keys[:8]) + (", …" if len(keys) > 8 else "")
         if not all(isinstance(key, str) for key in keys):
             return _opaque(value, f"{count}, not all of them strings: {shown}")
         if len(keys) > MAX_KEYS:
@@ -330,16 +396,19 @@ class _Encoder:
         return {"kind": "dict", "type": _type_name(value), "entries": {str(key): entries[str(key)] for key in keys}}
 
 
-def encode_value(value: Any, folder: Path) -> dict:
+def encode_value(value: Any, folder: Path, returned: ReturnedBytes | None = None) -> dict:
     """Describe ``value`` as JSON, writing arrays and models to ``folder`` (child side).
+
+    ``returned`` counts the bytes written by every value of the run; the child passes the same one to each
+    call (a fresh one, by default, gives this value alone the whole :data:`MAX_RETURNED_BYTES`).
 
     Never raises for an ordinary error: a value that breaks while being described (a learner's class
     whose ``__len__`` raises, say) comes back as an opaque value instead of losing the whole run.
     """
     try:
-        return _Encoder(folder).encode(value)
-    except Exception as error:
-        return _opaque(value, f"could not be passed to the grader ({type(error).__name__}: {str(error)[:200]})")
+        return _Encoder(folder, returned or ReturnedBytes()).encode(value)
+    except BaseException as error:  # learner code (``__array__``, ``__len__``…) may raise even SystemExit
+        return _opaque(value, f"could not be passed to the grader ({type(error).__name__}: {safe_str(error, 200)})")
 
 
 class _Malformed(Exception):
@@ -354,14 +423,34 @@ def _number(value: Any) -> int | float:
     raise _Malformed(f"not a number: {value!r:.40}")
 
 
-def _decode_array(spec: dict, folder: Path) -> np.ndarray | Opaque:
-    try:
-        with open_regular(folder, spec["path"]) as handle:
-            return np.lib.format.read_array(handle, allow_pickle=False)
-    except NotARegularFile as refused:
-        return Opaque("array", f"not read by the grader: {refused.found}")
-    except (ValueError, OSError, EOFError) as error:
-        return Opaque("array", f"an array file the grader could not read ({type(error).__name__})")
+class _ArrayReader:
+    """Reads the array files of one returned value (grader side): each file once, however many places
+    name it, and no more than :data:`MAX_RETURNED_BYTES` in all, even if the child's own count was
+    tampered with (learner code runs in the child)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.arrays: dict[str, np.ndarray | Opaque] = {}
+        self.size = 0
+
+    def __call__(self, spec: dict) -> np.ndarray | Opaque:
+        path = str(spec["path"])
+        if path not in self.arrays:
+            self.arrays[path] = self._read(path)
+        return self.arrays[path]
+
+    def _read(self, path: str) -> np.ndarray | Opaque:
+        try:
+            with open_regular(self.folder, path) as handle:
+                self.size += os.fstat(handle.fileno()).st_size
+                if self.size > MAX_RETURNED_BYTES:
+                    return Opaque("array", f"not read by the grader: too big to hand back, {self.size / MB:.0f} MB "
+                                           f"in this value, the limit is {MAX_RETURNED_BYTES / MB:.0f} MB")
+                return np.lib.format.read_array(handle, allow_pickle=False)
+        except NotARegularFile as refused:
+            return Opaque("array", f"not read by the grader: {refused.found}")
+        except (ValueError, OSError, EOFError) as error:
+            return Opaque("array", f"an array file the grader could not read ({type(error).__name__})")
 
 
 def _decode_model(spec: dict, folder: Path) -> ModelFile | Opaque:
@@ -372,7 +461,7 @@ def _decode_model(spec: dict, folder: Path) -> ModelFile | Opaque:
     return ModelFile(copy)
 
 
-def _decode(spec: Any, folder: Path, depth: int) -> Any:
+def _decode(spec: Any, folder: Path, depth: int, arrays: _ArrayReader) -> Any:
     if not isinstance(spec, dict) or depth > MAX_DEPTH:
         raise _Malformed("not a value description")
     kind = spec.get("kind")
@@ -385,33 +474,34 @@ def _decode(spec: Any, folder: Path, depth: int) -> Any:
     if kind == "number":
         return _number(spec["value"])
     if kind == "array":
-        return _decode_array(spec, folder)
+        return arrays(spec)
     if kind == "model":
         return _decode_model(spec, folder)
     if kind == "model_error":
         return ModelSaveError(str(spec["type"]), str(spec["message"]), spec.get("subclassed") is True)
     if kind == "history":
-        model = _decode(spec["model"], folder, depth + 1) if spec.get("model") else None
+        model = _decode(spec["model"], folder, depth + 1, arrays) if spec.get("model") else None
         history = {str(k): [float(_number(v)) for v in values] for k, values in spec["history"].items()}
         return HistoryRecord(history, dict(spec["params"]), [int(e) for e in spec["epoch"]], model)
     if kind == "sequence":
-        items = [_decode(item, folder, depth + 1) for item in spec["items"]]
+        items = [_decode(item, folder, depth + 1, arrays) for item in spec["items"]]
         if spec.get("truncated"):
             return TruncatedSequence(str(spec["type"]), int(spec["length"]), tuple(items))
         return tuple(items) if spec.get("tuple") else items
     if kind == "dict":
-        return {str(key): _decode(item, folder, depth + 1) for key, item in spec["entries"].items()}
+        return {str(key): _decode(item, folder, depth + 1, arrays) for key, item in spec["entries"].items()}
     return Opaque(str(spec.get("type", "?")), str(spec.get("text", "")))
 
 
 def decode_value(spec: dict, folder: Path) -> Any:
     """Turn a description from :func:`encode_value` back into data (grader side).
 
-    Arrays are read from regular files only; a model is copied through a checked descriptor to a fresh
+    Arrays are read from regular files only, each file once (the same array returned twice is one
+    object here too) and :data:`MAX_RETURNED_BYTES` at most; a model is copied through a checked descriptor to a fresh
     name before anything loads it; a malformed description becomes an :class:`Opaque` value.
     """
     try:
-        return _decode(spec, Path(folder), 0)
+        return _decode(spec, Path(folder), 0, _ArrayReader(Path(folder)))
     except (_Malformed, KeyError, TypeError, ValueError, AttributeError):
         return Opaque("?", "a value the grader could not read")
 

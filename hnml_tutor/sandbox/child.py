@@ -20,12 +20,26 @@ from hnml_tutor.sandbox import import_guard, keras_hooks
 from hnml_tutor.sandbox.inherited_pipe import child_fd
 from hnml_tutor.sandbox.limits import apply_in_child
 from hnml_tutor.sandbox.start_signal import announce
-from hnml_tutor.transport import decode_argument, encode_value
+from hnml_tutor.transport import ReturnedBytes, decode_argument, encode_value, safe_str, short_repr
 
 MAX_MESSAGE = 2000
 
 
 def _describe_exception(error: BaseException, learner_file: str) -> dict:
+    """What the learner's exception says, in plain data; never raises.
+
+    Everything read from ``error`` is the learner's (``__str__``, a SyntaxError subclass's ``msg``, a
+    SystemExit's code): an exception that breaks while being described must not end this process, which
+    would lose every other call's result. Its message then names what broke.
+    """
+    try:
+        return _describe(error, learner_file)
+    except BaseException as broken:  # e.g. a property of the learner's that raises
+        return {"type": type(error).__name__, "frames": [], "raised_in": "",
+                "message": f"<describing {type(error).__name__} raised {type(broken).__name__}>"}
+
+
+def _describe(error: BaseException, learner_file: str) -> dict:
     frames = traceback.extract_tb(error.__traceback__)
     learner_frames = [
         {"line": frame.lineno, "function": frame.name, "code": (frame.line or "").strip()}
@@ -35,19 +49,19 @@ def _describe_exception(error: BaseException, learner_file: str) -> dict:
     last = frames[-1] if frames else None
     description = {
         "type": type(error).__name__,
-        "message": str(error)[:MAX_MESSAGE],
+        "message": safe_str(error, MAX_MESSAGE),
         "frames": learner_frames,
         "raised_in": os.path.basename(last.filename) if last else "",
     }
     if isinstance(error, SyntaxError):
-        description.update(
-            line=error.lineno,
-            offset=error.offset,
-            text=(error.text or "").rstrip("\n"),
-            message=error.msg,
+        description.update(  # only plain values: result.json must stay writable
+            line=error.lineno if isinstance(error.lineno, int) else None,
+            offset=error.offset if isinstance(error.offset, int) else None,
+            text=safe_str(error.text or "", MAX_MESSAGE).rstrip("\n"),
+            message=safe_str(error.msg, MAX_MESSAGE),
         )
     if isinstance(error, SystemExit):
-        description["message"] = f"exit code {error.code!r}"
+        description["message"] = f"exit code {short_repr(error.code)}"
     return description
 
 
@@ -73,11 +87,13 @@ def _seed(seed: int | None) -> None:
         np.random.seed(seed)
 
 
-def _run_call(module, call: dict, args: list, learner_file: str, seed: int | None, folder: Path) -> dict:
+def _run_call(module, call: dict, args: list, learner_file: str, seed: int | None, folder: Path,
+              returned: ReturnedBytes) -> dict:
+    """Call one function and describe what came back; ``returned`` is shared by every call of the run."""
     if call.get("constant"):
         if not hasattr(module, call["function"]):
             return {"status": "missing"}
-        return {"status": "returned", "value": encode_value(getattr(module, call["function"]), folder)}
+        return {"status": "returned", "value": encode_value(getattr(module, call["function"]), folder, returned)}
     function = getattr(module, call["function"], None)
     if function is None:
         return {"status": "missing"}
@@ -88,9 +104,9 @@ def _run_call(module, call: dict, args: list, learner_file: str, seed: int | Non
         value = function(*args)
     except BaseException as error:  # the learner's code may raise anything, SystemExit included
         return {"status": "raised", "error": _describe_exception(error, learner_file)}
-    outcome = {"status": "returned", "value": encode_value(value, folder)}
+    outcome = {"status": "returned", "value": encode_value(value, folder, returned)}
     if call.get("return_arguments"):
-        outcome["arguments_after"] = [encode_value(arg, folder) for arg in args]
+        outcome["arguments_after"] = [encode_value(arg, folder, returned) for arg in args]
     return outcome
 
 
@@ -125,8 +141,9 @@ def run_job(folder: Path, nonce: str, start_fd: int, refused: tuple[str, ...] = 
     except BaseException as error:  # a broken file is the learner's to fix, reported in their terms
         result["import_error"] = _describe_exception(error, learner_file)
     else:
+        returned = ReturnedBytes()
         for call, args in zip(job["calls"], arguments):
-            result["calls"].append(_run_call(module, call, args, learner_file, job.get("seed"), folder))
+            result["calls"].append(_run_call(module, call, args, learner_file, job.get("seed"), folder, returned))
     forbidden = import_guard.first_attempt()
     if forbidden is not None:
         result["forbidden_import"] = forbidden
