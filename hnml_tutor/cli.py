@@ -485,9 +485,37 @@ def gradescope_run(
         raise typer.Exit(EXIT_FAILED)
 
 
+_RICH_MARKUP_MODE = app.rich_markup_mode
+
+
+def _plain_before_parsing(argv: list[str]) -> bool:
+    """Whether output must be plain, decided before Typer parses ``argv``.
+
+    Typer writes usage errors and ``--help`` itself, before the root callback (which records ``--plain``)
+    runs, so the decision is made from the raw arguments and the environment. ``--plain`` counts wherever it
+    stands before a ``--``: written after the command name it is itself a usage error, whose message must be
+    plain too.
+    """
+    options = argv[:argv.index("--")] if "--" in argv else argv
+    render_mode.choose_plain("--plain" in options)
+    return render_mode.plain()
+
+
+def _use_plain_typer(plain: bool) -> None:
+    """Make Typer print its own usage errors and help as plain text (Click's formatter) instead of Rich panels.
+
+    ``rich_markup_mode=None`` is Typer's documented way to turn Rich off for an app; every command and sub-app
+    inherits it from the root when the Click command is built, which ``app()`` does on each call, so setting
+    the attribute before the call is enough. (``TYPER_USE_RICH`` cannot be used: Typer reads it when it is
+    imported, before ``main`` runs.)
+    """
+    app.rich_markup_mode = None if plain else _RICH_MARKUP_MODE
+
+
 def main() -> None:
     """Entry point of the ``hnml-tutor`` script."""
     signal.signal(signal.SIGINT, _interrupt_once)
+    _use_plain_typer(_plain_before_parsing(sys.argv[1:]))
     try:
         app()
     except SystemExit as ending:
