@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -55,3 +58,104 @@ def test_typers_own_output_stays_rich_otherwise(tmp_path):
     done = hnml(["chek", "01"], tmp_path)
     assert done.returncode == 2
     assert DRAWING.search(done.stderr) and ESCAPE in done.stderr, done.stderr
+
+
+SLOW_SOFTMAX = '''
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def softmax(logits):
+    Path("learner-started").write_text("busy")
+    time.sleep(45)  # far longer than the test waits, inside the exercise's limit
+    exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exps / exps.sum(axis=1, keepdims=True)
+
+
+def cross_entropy(probs, labels):
+    return float(-np.mean(np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, 1.0))))
+'''
+
+
+def start_slow_run(root: Path, stdout) -> tuple[subprocess.Popen, Path, Path]:
+    """`hnml-tutor run 14` with a TMPDIR and a cache of its own, once the learner's code is busy."""
+    from classroom_helpers import make_workspace
+
+    tmpdir, cache = root / "tmp", root / "cache"
+    tmpdir.mkdir()
+    workspace = make_workspace(root / "ws", {"14": SLOW_SOFTMAX})
+    environ = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    process = subprocess.Popen([sys.executable, "-m", "hnml_tutor", "run", "14", "-w", str(workspace)],
+                               cwd=root, env={**environ, "TMPDIR": str(tmpdir), "HNML_TUTOR_CACHE": str(cache)},
+                               text=True, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not any(tmpdir.rglob("learner-started")):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop(process)
+            raise AssertionError("the learner's code never started")
+        time.sleep(0.1)
+    assert any(tmpdir.glob("hnml-job-*")), "the assertion on leftovers could not fail"
+    return process, tmpdir, cache
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+SIGNALS = pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="Windows has no SIGHUP, and its SIGTERM "
+                             "ends a process outright (TerminateProcess): nothing to handle")
+
+
+@SIGNALS
+def test_sigterm_during_run_cleans_up_like_ctrl_c(tmp_path):
+    """`kill` while the learner's code is busy: one "cancelled" line, exit 143 (what a shell reports for
+    SIGTERM) and no job folder left in TMPDIR. At Python's default, SIGTERM ended the process at once."""
+    process, tmpdir, cache = start_slow_run(tmp_path, subprocess.PIPE)
+    try:
+        process.send_signal(signal.SIGTERM)  # the command alone, as `kill` sends it
+        output, _ = process.communicate(timeout=30)
+    finally:
+        stop(process)
+    assert process.returncode == 143, output
+    assert "cancelled — your code was stopped; nothing was recorded." in output, output
+    assert "Traceback" not in output and "internal error" not in output, output
+    assert sorted(path.name for path in tmpdir.glob("hnml-*")) == [], output
+    assert not any(cache.glob("crash-*")), output
+
+
+@SIGNALS
+def test_closing_the_terminal_during_run_cleans_up_and_reports_no_crash(tmp_path):
+    """The terminal closes (its pseudo-terminal's other end goes, then SIGHUP): every write fails from then
+    on, yet the job folder is removed, no crash log is written and the exit code is 129."""
+    import pty
+
+    terminal, learner_side = pty.openpty()
+    try:
+        process, tmpdir, cache = start_slow_run(tmp_path, learner_side)
+    finally:
+        os.close(learner_side)
+    reader = threading.Thread(target=drain, args=(terminal,), daemon=True)  # a live line must not block
+    reader.start()
+    try:
+        time.sleep(0.3)
+        os.close(terminal)
+        process.send_signal(signal.SIGHUP)
+        process.wait(timeout=30)
+    finally:
+        stop(process)
+    assert process.returncode == 129
+    assert sorted(path.name for path in tmpdir.glob("hnml-*")) == []
+    assert [log.read_text() for log in cache.glob("crash-*")] == []
+
+
+def drain(descriptor: int) -> None:
+    try:
+        while os.read(descriptor, 4096):
+            pass
+    except OSError:  # closed by the test: the terminal is gone
+        pass
