@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from hnml_tutor.errors import TutorError
+
 DRAWING = re.compile("[\u2500-\u257f\u2580-\u259f]")  # box drawing and block elements
 ESCAPE = "\x1b"
 # Rich draws panels and writes colour into a pipe with FORCE_COLOR; plain mode must win over it.
@@ -159,3 +161,59 @@ def drain(descriptor: int) -> None:
             pass
     except OSError:  # closed by the test: the terminal is gone
         pass
+
+
+def _damage(state: Path, name: str, how: str) -> Path:
+    path = state / name
+    if how == "folder":
+        path.mkdir()
+        (path / "something").write_text("")
+    else:
+        path.symlink_to(path.name)  # a link to itself: every open fails with ELOOP
+    return path
+
+
+DAMAGE = {"lock is a folder": ("progress.lock", "folder", "is a folder, not a file"),
+          "lock is a looping link": ("progress.lock", "loop", "is a symbolic link that loops back on itself"),
+          "progress is a folder": ("progress.json", "folder", "is a folder, not a file")}
+
+
+@pytest.mark.parametrize("command", ["check", "hint"])
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_a_damaged_state_file_is_named_before_grading(tmp_path, monkeypatch, command, damage):
+    """Before: `check` graded for up to a minute, then ended in "internal error" (exit 3) with nothing
+    recorded. Now nothing is graded: exit 2 and the path to remove."""
+    from typer.testing import CliRunner
+
+    from classroom_helpers import make_workspace, solution
+    from hnml_tutor.cli import app
+    from hnml_tutor.graders import runner
+
+    def no_grading(*args, **kwargs):
+        raise AssertionError("graded although the result could not be recorded")
+
+    monkeypatch.setattr(runner, "grade_exercise", no_grading)
+    workspace = make_workspace(tmp_path / "ws", {"14": solution("14")})
+    name, how, words = DAMAGE[damage]
+    damaged = _damage(workspace / ".hnml-tutor", name, how)
+    result = CliRunner().invoke(app, ["--plain", command, "14", "-w", str(workspace)])
+    assert result.exit_code == 2, result.output
+    assert f"{damaged} {words}" in result.output, result.output
+    assert f"rm -r '{damaged}'" in result.output, result.output
+    assert "internal error" not in result.output
+
+
+def test_only_a_lock_refuses_a_link_to_a_file(tmp_path):
+    """filelock opens its file with O_NOFOLLOW: a link in the lock's place fails even when it leads to a
+    file, while the progress file is read through one. A missing file is fine for both."""
+    from hnml_tutor.locks import exclusive, not_a_file
+
+    assert not_a_file(tmp_path / "missing") is None
+    with exclusive(tmp_path / "missing"):
+        pass
+    (tmp_path / "file").write_text("")
+    (tmp_path / "link").symlink_to("file")
+    assert not_a_file(tmp_path / "link") is None
+    with pytest.raises(TutorError, match="is a symbolic link; a lock is taken on a file of its own"):
+        with exclusive(tmp_path / "link"):
+            pass
