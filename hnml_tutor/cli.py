@@ -282,7 +282,11 @@ def data(
 @data_app.command("install")
 @friendly
 def data_install(as_json: bool = typer.Option(False, "--json", help="Print what was done as JSON.")) -> None:
-    """Put the data where plain Keras finds it, so your own keras.datasets…load_data() works offline."""
+    """Put the data where plain Keras finds it, so your own keras.datasets…load_data() works offline.
+
+    Exits 1 when a file could not be placed: for MNIST, when no original mnist.npz (the only file Keras
+    accepts) is on this machine; the report then says what works instead.
+    """
     from hnml_tutor.keras_install import SKIPPED, install
     from hnml_tutor.render.data_view import install_report
 

@@ -217,3 +217,58 @@ def test_only_a_lock_refuses_a_link_to_a_file(tmp_path):
     with pytest.raises(TutorError, match="is a symbolic link; a lock is taken on a file of its own"):
         with exclusive(tmp_path / "link"):
             pass
+
+
+@pytest.fixture
+def keras_machine(tmp_path, monkeypatch):
+    """The data in HNML_TUTOR_DATA (absolute), an empty Keras home and an empty tutor cache."""
+    from conftest import SHARED_DATA
+    from hnml_tutor import data_catalog, data_folder
+
+    monkeypatch.setenv("HNML_TUTOR_DATA", str(SHARED_DATA))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("HNML_TUTOR_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(data_catalog, "DEBIAN_DIR", tmp_path / "debian")
+    monkeypatch.setattr(data_folder, "_pinned", None)
+    return tmp_path
+
+
+def _plain(args: list[str]):
+    from typer.testing import CliRunner
+
+    from hnml_tutor.cli import app
+
+    return CliRunner().invoke(app, ["--plain", *args])
+
+
+def test_data_explains_a_relative_data_folder_only_for_a_relative_value(keras_machine, monkeypatch):
+    rule = "A relative HNML_TUTOR_DATA is taken against"
+    assert rule not in _plain(["data"]).stdout  # absolute
+    monkeypatch.delenv("HNML_TUTOR_DATA")
+    assert rule not in _plain(["data"]).stdout  # unset
+    from conftest import SHARED_DATA
+
+    monkeypatch.chdir(SHARED_DATA.parent)
+    monkeypatch.setenv("HNML_TUTOR_DATA", SHARED_DATA.name)
+    assert rule in _plain(["data"]).stdout
+
+
+def test_after_install_data_says_what_works_for_mnist_and_install_says_why_it_exits_1(keras_machine):
+    installed = _plain(["data", "install"])
+    assert installed.exit_code == 1, installed.output
+    lines = installed.stdout.splitlines()
+    assert "    from hnml_tutor.datasets import load_data" in lines  # code on a line of its own
+    assert '    (x_train, y_train), (x_test, y_test) = load_data("mnist")' in lines
+    assert '    python -c "import keras; keras.datasets.mnist.load_data()"' in lines
+    assert lines[-1].startswith("Exit code 1: 1 file(s) could not be placed"), lines[-1]
+    assert "mnist still needs the internet; every other file is in place." in lines[-1]
+
+    shown = _plain(["data"]).stdout
+    assert "To make your own keras.datasets…load_data() work offline: hnml-tutor data install" not in shown
+    assert "    from hnml_tutor.datasets import load_data" in shown.splitlines()
+    assert "Exits 1 when a file could not be placed" in " ".join(_plain(["data", "install", "-h"]).stdout.split())
+
+
+def test_before_install_data_still_points_at_install(keras_machine):
+    shown = _plain(["data"]).stdout
+    assert "To make your own keras.datasets…load_data() work offline: hnml-tutor data install" in shown
