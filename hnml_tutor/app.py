@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable
 from hnml_tutor.backend import require_backend
 from hnml_tutor.curriculum import Curriculum, Exercise, load_curriculum
 from hnml_tutor.errors import TutorError
-from hnml_tutor.progress import DONE, Progress, load_progress, updating_progress
+from hnml_tutor.progress import DONE, Progress, load_progress, require_usable_state, updating_progress
 from hnml_tutor.workspace import Workspace, create_workspace, find_workspace, reset_exercise
 
 if TYPE_CHECKING:  # grading pulls in NumPy and pytest; only `check` needs them, and imports them itself
@@ -178,6 +178,7 @@ def check(
     from hnml_tutor.sandbox.platform_support import notes_once
 
     session = session or open_session(workspace)
+    require_usable_state(session.workspace)  # before grading: a result that could not be recorded is wasted
     chosen = session.pick(query)
     if not chosen.numpy_only:
         require_backend()

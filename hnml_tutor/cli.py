@@ -11,6 +11,7 @@ import functools
 import json
 import os
 import signal
+import stat
 import sys
 import time
 import traceback
@@ -80,13 +81,6 @@ def cancelling(note: str) -> Iterator[None]:
         yield
     except KeyboardInterrupt:
         raise _cancelled(note) from None
-
-
-def _interrupt_once(signum, frame) -> None:
-    """The first Ctrl-C interrupts; later ones are ignored, so pressing it again cannot cut short the clean-up
-    the first one started (every step of which is bounded in time)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    raise KeyboardInterrupt
 
 
 def friendly(command):
@@ -288,7 +282,11 @@ def data(
 @data_app.command("install")
 @friendly
 def data_install(as_json: bool = typer.Option(False, "--json", help="Print what was done as JSON.")) -> None:
-    """Put the data where plain Keras finds it, so your own keras.datasets…load_data() works offline."""
+    """Put the data where plain Keras finds it, so your own keras.datasets…load_data() works offline.
+
+    Exits 1 when a file could not be placed: for MNIST, when no original mnist.npz (the only file Keras
+    accepts) is on this machine; the report then says what works instead.
+    """
     from hnml_tutor.keras_install import SKIPPED, install
     from hnml_tutor.render.data_view import install_report
 
@@ -485,13 +483,93 @@ def gradescope_run(
         raise typer.Exit(EXIT_FAILED)
 
 
+_RICH_MARKUP_MODE = app.rich_markup_mode
+
+
+def _plain_before_parsing(argv: list[str]) -> bool:
+    """Whether output must be plain, decided before Typer parses ``argv``.
+
+    Typer writes usage errors and ``--help`` itself, before the root callback (which records ``--plain``)
+    runs, so the decision is made from the raw arguments and the environment. ``--plain`` counts wherever it
+    stands before a ``--``: written after the command name it is itself a usage error, whose message must be
+    plain too.
+    """
+    options = argv[:argv.index("--")] if "--" in argv else argv
+    render_mode.choose_plain("--plain" in options)
+    return render_mode.plain()
+
+
+def _use_plain_typer(plain: bool) -> None:
+    """Make Typer print its own usage errors and help as plain text (Click's formatter) instead of Rich panels.
+
+    ``rich_markup_mode=None`` is Typer's documented way to turn Rich off for an app; every command and sub-app
+    inherits it from the root when the Click command is built, which ``app()`` does on each call, so setting
+    the attribute before the call is enough. (``TYPER_USE_RICH`` cannot be used: Typer reads it when it is
+    imported, before ``main`` runs.)
+    """
+    app.rich_markup_mode = None if plain else _RICH_MARKUP_MODE
+
+
+# Ctrl-C, `kill` (or a shutdown) and a closed terminal: each ends a command the same way. Windows has no SIGHUP.
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+_stopped_by: Optional[int] = None
+
+
+def _stop_once(signum, frame) -> None:
+    """The first of SIGINT, SIGTERM or SIGHUP stops the command as Ctrl-C does, and later ones are ignored.
+
+    Raising KeyboardInterrupt reuses the one way out every layer already cleans up on: the learner's processes
+    are stopped and their /tmp/hnml-job-* folders (which can hold gigabytes) removed. Left at their defaults,
+    SIGTERM and SIGHUP would end Python at once and leave those folders behind. Ignoring the signals that
+    follow keeps a second press, or a `kill` after a hang-up, from cutting short that clean-up (every step of
+    which is bounded in time).
+    """
+    global _stopped_by
+    for each in _STOP_SIGNALS:
+        signal.signal(each, signal.SIG_IGN)
+    _stopped_by = signum
+    if signum == getattr(signal, "SIGHUP", None):
+        _forget_lost_terminal()
+    raise KeyboardInterrupt
+
+
+def _forget_lost_terminal() -> None:
+    """After a hang-up, point standard output and error at the null device where they were on a terminal.
+
+    The terminal is gone and every write to it fails (EIO): the live line closing, the "cancelled" line, then
+    the crash report about that failure, which would leave a crash log for an error no one made. Output going
+    to a file or a pipe is left where it is (``nohup`` does the same).
+    """
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    for descriptor in (1, 2):
+        try:
+            if stat.S_ISCHR(os.fstat(descriptor).st_mode):
+                os.dup2(null, descriptor)
+        except OSError:
+            pass
+    os.close(null)
+
+
 def main() -> None:
-    """Entry point of the ``hnml-tutor`` script."""
-    signal.signal(signal.SIGINT, _interrupt_once)
+    """Entry point of the ``hnml-tutor`` script.
+
+    A command stopped by a signal says "cancelled — …" and exits 130 after Ctrl-C, or 128 + the signal's
+    number after SIGTERM (143) or SIGHUP (129), as a shell reports a process that signal ended.
+    """
+    for each in _STOP_SIGNALS:
+        signal.signal(each, _stop_once)
+    _use_plain_typer(_plain_before_parsing(sys.argv[1:]))
     try:
         app()
     except SystemExit as ending:
+        if ending.code != EXIT_CANCELLED:
+            raise
         # Typer turns a Ctrl-C that came before any command started (while parsing) into 130 without a word.
-        if ending.code == EXIT_CANCELLED and not _cancel_told:
+        if not _cancel_told:
             _cancelled("nothing had started yet.")
+        if _stopped_by is not None and _stopped_by != signal.SIGINT:
+            raise SystemExit(128 + _stopped_by) from None
         raise

@@ -31,14 +31,17 @@ from hnml_tutor.data_files import file_sha256, idx_bytes_match, idx_header, npy_
 
 WRITTEN, ALREADY_THERE, REPLACED, SKIPPED = "written", "already there", "replaced", "skipped"
 
-MNIST_INSTEAD = (
-    "Offline, your own code can load MNIST with `from hnml_tutor.datasets import load_data` and "
-    "`(x_train, y_train), (x_test, y_test) = load_data(\"mnist\")` (the same arrays Keras returns), and inside "
-    "`hnml-tutor check` and `hnml-tutor run` `keras.datasets.mnist.load_data()` already works. To make Keras' "
-    "own call work offline for good: run `python -c \"import keras; keras.datasets.mnist.load_data()\"` once "
-    "with internet, or put an original mnist.npz in your HNML_TUTOR_DATA folder and run "
-    "`hnml-tutor data install` again."
-)
+# Prose lines, and code indented by four spaces on lines of its own (the renderer shows those as code).
+MNIST_INSTEAD = "\n".join([
+    "Keras' own mnist.load_data() needs the original mnist.npz (it checks the file's SHA-256). Inside "
+    "`hnml-tutor check` and `hnml-tutor run` it already works; your own code can load the same arrays offline "
+    "with:",
+    "    from hnml_tutor.datasets import load_data",
+    "    (x_train, y_train), (x_test, y_test) = load_data(\"mnist\")",
+    "To make Keras' own call work offline for good, run this once with internet:",
+    "    python -c \"import keras; keras.datasets.mnist.load_data()\"",
+    "or put an original mnist.npz in your HNML_TUTOR_DATA folder and run `hnml-tutor data install` again.",
+])
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The learner's progress: which exercises are done, failing or not started, and how many hints they saw.
 
 A small JSON file in the workspace's state folder, written atomically. A missing or corrupted file never
-stops the learner: the damaged file is kept aside, a fresh state is rebuilt, and a warning says so.
+stops the learner: the damaged file is kept aside, a fresh state is rebuilt, and a warning says so. A folder
+or a looping link where the file or its lock should be is a TutorError naming what to remove.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from typing import Iterator
 
 from hnml_tutor.atomic import write_text_atomic
 from hnml_tutor.curriculum import Curriculum, Exercise
-from hnml_tutor.locks import exclusive
+from hnml_tutor.locks import damaged_file_error, exclusive, not_a_file
 from hnml_tutor.workspace import Workspace
 
 STATE_FILENAME = "progress.json"
+LOCK_FILENAME = "progress.lock"
 FORMAT_VERSION = 1
 DONE, FAILING, NOT_STARTED = "done", "failing", "not started"
 
@@ -55,6 +57,30 @@ def _state_path(workspace: Workspace):
     return workspace.state_dir / STATE_FILENAME
 
 
+def _lock_path(workspace: Workspace):
+    return workspace.state_dir / LOCK_FILENAME
+
+
+_FRESH_PROGRESS = ("your progress starts fresh and your exercise files are untouched: `hnml-tutor check` each "
+                   "one to record it again.")
+
+
+def require_usable_state(workspace: Workspace) -> None:
+    """Raise a :class:`~hnml_tutor.errors.TutorError` when the progress file or its lock cannot be a file.
+
+    A folder or a looping link in their place cannot be repaired by the tutor (unlike a corrupted file's
+    contents, which are set aside): ``check`` asks before grading, so a learner is not kept waiting for a
+    result that could then not be recorded.
+    """
+    problem = not_a_file(_state_path(workspace))
+    if problem is not None:
+        raise damaged_file_error(_state_path(workspace), problem, "progress file", _FRESH_PROGRESS)
+    problem = not_a_file(_lock_path(workspace), through_links=False)
+    if problem is not None:
+        raise damaged_file_error(_lock_path(workspace), problem, "progress lock",
+                                 "the tutor makes a fresh one when it next records progress.")
+
+
 def _parse(text: str) -> Progress:
     data = json.loads(text)
     if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
@@ -73,6 +99,9 @@ def _parse(text: str) -> Progress:
 def load_progress(workspace: Workspace) -> tuple[Progress, list[str]]:
     """The saved progress and any warnings about rebuilding it."""
     path = _state_path(workspace)
+    problem = not_a_file(path)
+    if problem is not None:
+        raise damaged_file_error(path, problem, "progress file", _FRESH_PROGRESS)
     if not path.exists():
         return Progress(), []
     try:
@@ -98,7 +127,8 @@ def updating_progress(workspace: Workspace) -> Iterator[Progress]:
     ``watch`` checks while the learner asks for a hint in another terminal: each reads the file, changes
     its own entry and writes it back under the lock, so neither overwrites what the other recorded.
     """
-    with exclusive(workspace.state_dir / "progress.lock"):
+    require_usable_state(workspace)  # names the file to remove: the progress file's role, not a bare lock's
+    with exclusive(_lock_path(workspace)):
         progress, _ = load_progress(workspace)
         yield progress
         save_progress(workspace, progress)

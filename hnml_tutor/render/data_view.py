@@ -83,15 +83,28 @@ def data_report(report: "DataReport") -> RenderableType:
 
 
 def _report_tail(report: "DataReport", parts: list[RenderableType]) -> list[RenderableType]:
+    from hnml_tutor.keras_install import MNIST_INSTEAD
+
     line = _data_folder_line(report)
     if line is not None:
         parts.append(line)
-    parts.append(Text(DATA_RULE, style="dim"))
-    if any(status.keras != "ready" for status in report.datasets):
+    if report.data_folder is not None and report.data_folder.relative:  # the rule only matters for such a value
+        parts.append(Text(DATA_RULE, style="dim"))
+    not_ready = {status.name for status in report.datasets if status.keras != "ready"}
+    if not_ready == {"mnist"}:  # `data install` can place only an original mnist.npz: say what works instead
+        parts.extend(advice_lines(MNIST_INSTEAD))
+    elif not_ready:
         parts.append(inline_code("To make your own `keras.datasets…load_data()` work offline: `hnml-tutor data install`"))
     if report.problem is not None:
         parts.append(error(report.problem))
     return parts
+
+
+def advice_lines(advice: str) -> list[Text]:
+    """Advice as lines: prose with `backticked` code, and lines indented by four spaces shown as code of their
+    own, whole, so they can be copied as they are."""
+    return [Text(line, style="bold cyan") if line.startswith("    ") else inline_code(line)
+            for line in advice.splitlines()]
 
 
 def install_report(installed: "Installed") -> RenderableType:
@@ -106,5 +119,12 @@ def install_report(installed: "Installed") -> RenderableType:
             line.append(f"; your old file is kept as {placed.backup}")
         lines.append(line)
     if installed.advice:
-        lines.append(inline_code(installed.advice))
+        lines.extend(advice_lines(installed.advice))
+    skipped = [placed for placed in installed.files if placed.outcome == "skipped"]
+    if skipped:
+        sets = sorted({placed.dataset for placed in skipped})
+        lines.append(Text(f"Exit code 1: {len(skipped)} file(s) could not be placed (skipped, above), so your own "
+                          f"Keras call for {' and '.join(sets)} still needs the internet; "
+                          + ("every other file is in place." if len(skipped) < len(installed.files)
+                             else "nothing was placed.")))
     return Group(*lines)
