@@ -18,8 +18,15 @@ TRAINING = [e for e in EXERCISES if e.threshold is not None]
 OTHER_SEED = 1
 
 
-@pytest.mark.parametrize("started", ["cold", "warm"])
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+# 08's solution is the course's recipe: 500 epochs of seven pairs, about 20 s of Keras' per-epoch overhead
+# quiet and a minute on a busy test machine. It runs cold only (the launcher `check` uses): the warm launcher
+# is shown equal to it on every other exercise and in test_launchers.py, and 08's tiny model learns the same
+# line from any seed. `hnml-tutor dev check` still runs it under both.
+LAUNCHES = [pytest.param(exercise, started, id=f"{exercise.id}-{started}")
+            for exercise in EXERCISES for started in ("cold", "warm") if (exercise.id, started) != ("08", "warm")]
+
+
+@pytest.mark.parametrize("exercise, started", LAUNCHES)
 def test_solution_passes_under_both_launchers(exercise, started, warm_launcher, tmp_path):
     launcher = warm_launcher if started == "warm" else ColdLauncher()
     seed = OTHER_SEED if started == "warm" and exercise in TRAINING else None
