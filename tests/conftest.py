@@ -13,16 +13,30 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+_MADE_HERE: list[str] = []  # temporary folders this process made for the run, removed when it ends
+
+
 def pytest_configure(config):
     os.environ.setdefault("HNML_TUTOR_DATA", str(SHARED_DATA))
     os.environ["HNML_TUTOR_OFFLINE"] = "1"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # grade seals its results with the instructor's key; tests must not make one in the real ~/.config.
-    os.environ.setdefault("HNML_TUTOR_GRADING_KEY_FILE", os.path.join(tempfile.mkdtemp(prefix="hnml-tutor-test-key-"),
-                                                                      "grading.key"))
+    if "HNML_TUTOR_GRADING_KEY_FILE" not in os.environ:
+        _MADE_HERE.append(tempfile.mkdtemp(prefix="hnml-tutor-test-key-"))
+        os.environ["HNML_TUTOR_GRADING_KEY_FILE"] = os.path.join(_MADE_HERE[-1], "grading.key")
     if "HNML_TUTOR_CACHE" not in os.environ:
         # One cache for the whole run: the reference model is trained once, then reused by every test.
-        os.environ["HNML_TUTOR_CACHE"] = tempfile.mkdtemp(prefix="hnml-tutor-test-cache-")
+        _MADE_HERE.append(tempfile.mkdtemp(prefix="hnml-tutor-test-cache-"))
+        os.environ["HNML_TUTOR_CACHE"] = _MADE_HERE[-1]
+
+
+def pytest_unconfigure(config):
+    """xdist's workers inherit the controller's folders through the environment; only the process that made
+    them removes them, once every worker is done."""
+    import shutil
+
+    for folder in _MADE_HERE:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # The longest tests (trainings of whole solutions, classes graded through the CLI, real terminals and kernels),
