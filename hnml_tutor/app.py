@@ -142,6 +142,15 @@ def show(query: str | None = None, workspace: Path | None = None) -> Instruction
     return Instructions(chosen, path, instructions_text(chosen, path), session.warnings)
 
 
+def _runnable(session: Session, query: str | None) -> Exercise:
+    """The exercise ``check`` or ``run`` is about, once it is sure Keras has a backend to run it on (exercises
+    14–16 need none): without one, the learner's code would fail in the sandbox and seem at fault."""
+    chosen = session.pick(query)
+    if not chosen.numpy_only:
+        require_backend()
+    return chosen
+
+
 @dataclass(frozen=True)
 class Checked:
     """One check of one exercise, with what it means for the learner's way through the course."""
@@ -179,9 +188,7 @@ def check(
 
     session = session or open_session(workspace)
     require_usable_state(session.workspace)  # before grading: a result that could not be recorded is wasted
-    chosen = session.pick(query)
-    if not chosen.numpy_only:
-        require_backend()
+    chosen = _runnable(session, query)
     limits = Limits(time_limit=time_limit or chosen.time_limit)
     launcher = launcher or ColdLauncher()
     report = grade_exercise(chosen, session.workspace.exercise_file(chosen), limits=limits,
@@ -218,9 +225,7 @@ def try_out(
     from hnml_tutor.sandbox.platform_support import notes_once
 
     session = session or open_session(workspace)
-    chosen = session.pick(query)
-    if not chosen.numpy_only:
-        require_backend()
+    chosen = _runnable(session, query)
     learner_file = session.workspace.exercise_file(chosen)
     if not learner_file.is_file():
         raise TutorError(f"{chosen.filename} is missing from your workspace.",

@@ -45,7 +45,7 @@ def _call_and_arguments(call: "TriedCall") -> list[RenderableType]:
 
 def _call(call: "TriedCall", *, repeated: bool = False) -> RenderableType:
     parts = _call_and_arguments(call)
-    if repeated:  # the TODO still there, an import error, a time-out: every call fails alike
+    if repeated:  # an unfilled stub, an import error, a time-out: every call fails alike
         parts.append(Text(f"{INDENT}raised: the same as above") if plain()
                      else Text.assemble(INDENT, ("✗ the same as above", "red")))
         return Group(*parts)
