@@ -90,7 +90,6 @@ class GradingPlugin:
         self.hidden_paths: set[Path] = set()
         self._status: dict[tuple[Path, str], CheckResult] = {}
         self._run_checks: dict[Path, tuple[str, ...]] = {}
-        self._run_functions: dict[str, str] = {}  # generated "runs" check -> the function it is about
 
     # -- fixtures every grader and hidden test can use -------------------------------------------------
 
@@ -161,7 +160,6 @@ class GradingPlugin:
         except ValueError as error:
             raise pytest.UsageError(f"{collector.path.name}: {error}") from None
         self._run_checks[Path(collector.path)] = tuple(check_name for check_name, _, _ in generated)
-        self._run_functions.update((check_name, function) for check_name, function, _ in generated)
         return [pytest.Function.from_parent(collector, name=check_name,
                                             callobj=_runs_check(function, points, exercise))
                 for check_name, function, points in generated]
@@ -171,7 +169,7 @@ class GradingPlugin:
         they say ``after=()`` — lead back to a "runs" check, since they read what the learner's code returned.
         In run-only mode every other check is deselected."""
         if self.context.run_only:
-            kept = [item for item in items if item.name in self._run_functions]
+            kept = [item for item in items if item.name in self._run_checks.get(Path(item.path), ())]
             config.hook.pytest_deselected(items=[item for item in items if item not in kept])
             items[:] = kept
         needs: dict[Path, dict[str, set[str]]] = {}
