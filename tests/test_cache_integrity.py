@@ -216,13 +216,23 @@ def test_grading_with_a_swapped_reference_model_gives_the_same_verdict(grade, mo
     """The cached trained model is replaced by another model and the manifest edited to match.
 
     Retraining the reference takes ~25 s, so the rebuild here restores the pristine copy taken before the
-    attack; detection, sealing and the swap of folders are the real ones.
+    attack; detection, sealing and the swap of folders are the real ones. The attack happens in a private copy
+    of the cache: in the shared one, another test's process could meet the impostor first and rebuild it
+    (with the real builder), leaving this test nothing to detect.
     """
     import keras
 
     from hnml_tutor import reference
 
+    reference.get("mnist/trained-mlp")  # built (once per run) in the shared cache, then copied with its key
+    private = tmp_path / "cache"
+    shutil.copytree(cache.cache_dir() / "reference", private / "reference",
+                    ignore=shutil.ignore_patterns(".lock", ".building-*"))
+    shutil.copy(cache.cache_dir() / cache.KEY_NAME, private / cache.KEY_NAME)
+    monkeypatch.setenv("HNML_TUTOR_CACHE", str(private))
+    monkeypatch.delitem(registry._MADE, "mnist/trained-mlp", raising=False)  # made again, from the private copy
     trained = reference.get("mnist/trained-mlp")
+    assert private in trained.model.path.parents
     folder = trained.model.path.parent
     pristine = tmp_path / "pristine"
     shutil.copytree(folder, pristine)
